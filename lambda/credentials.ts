@@ -1,0 +1,102 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import * as v from 'valibot';
+import { CredentialsInvalidError, CredentialsUnavailableError } from './errors.ts';
+
+export interface CashfreeCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+export interface CredentialsProvider {
+  /** Cached credentials, read from Secrets Manager when the cache is empty or expired. */
+  get(signal?: AbortSignal): Promise<CashfreeCredentials>;
+  /**
+   * Fresh credentials after Cashfree refused `rejected`. Callers that were refused the same credentials share
+   * one read; a caller whose credentials were already replaced gets the replacement without a read.
+   */
+  refresh(rejected: CashfreeCredentials, signal?: AbortSignal): Promise<CashfreeCredentials>;
+  /** Forgets the cached value; for tests. */
+  clear(): void;
+}
+
+export interface CredentialsProviderOptions {
+  client: Pick<SecretsManagerClient, 'send'>;
+  secretId: string;
+  ttlSeconds: number;
+  now?: () => number;
+}
+
+const secretSchema = v.object({
+  client_id: v.pipe(v.string(), v.nonEmpty()),
+  client_secret: v.pipe(v.string(), v.nonEmpty()),
+});
+
+// Errors that no retry can cure: the secret is absent, unreadable by this role, or being deleted.
+const PERMANENT_SECRET_ERRORS = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'InvalidRequestException',
+  'InvalidParameterException',
+  'DecryptionFailure',
+]);
+
+export function createCredentialsProvider(options: CredentialsProviderOptions): CredentialsProvider {
+  const { client, secretId, ttlSeconds, now = Date.now } = options;
+  let cached: { value: CashfreeCredentials; expiresAtMs: number } | undefined;
+  let inFlight: Promise<CashfreeCredentials> | undefined;
+
+  // Only successes are stored: a failed read leaves the cache as it was, so the next call tries again.
+  const load = (signal?: AbortSignal): Promise<CashfreeCredentials> => {
+    inFlight ??= readSecret(client, secretId, signal)
+      .then((value) => {
+        cached = { value, expiresAtMs: now() + ttlSeconds * 1000 };
+        return value;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
+
+  return {
+    get(signal) {
+      if (cached !== undefined && now() < cached.expiresAtMs) return Promise.resolve(cached.value);
+      return load(signal);
+    },
+    refresh(rejected, signal) {
+      if (cached !== undefined && cached.value !== rejected) return Promise.resolve(cached.value);
+      cached = undefined;
+      return load(signal);
+    },
+    clear() {
+      cached = undefined;
+    },
+  };
+}
+
+async function readSecret(
+  client: Pick<SecretsManagerClient, 'send'>,
+  secretId: string,
+  signal: AbortSignal | undefined,
+): Promise<CashfreeCredentials> {
+  let secretString: string | undefined;
+  try {
+    const output = await client.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: signal });
+    secretString = output.SecretString;
+  } catch (error) {
+    const name = error instanceof Error ? error.name : '';
+    throw PERMANENT_SECRET_ERRORS.has(name)
+      ? new CredentialsInvalidError(name)
+      : new CredentialsUnavailableError(name || 'UnknownError');
+  }
+  // Neither the parse error nor the schema issues are kept: both quote the secret's text.
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString ?? '');
+  } catch {
+    throw new CredentialsInvalidError('SecretNotJson');
+  }
+  const result = v.safeParse(secretSchema, parsed);
+  if (!result.success) throw new CredentialsInvalidError('SecretShapeInvalid');
+  return { clientId: result.output.client_id, clientSecret: result.output.client_secret };
+}

@@ -1,0 +1,119 @@
+/**
+ * Errors that carry the HTTP answer they stand for, as middy's http-errors do: `statusCode`, a stable `code`,
+ * and `expose` telling whether `message` is written for the caller. Every message here is fixed text: it
+ * never quotes an id, a header, a Cashfree body or another error's message, so it cannot carry card data.
+ */
+export class HttpError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly expose: boolean;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    statusCode: number,
+    code: string,
+    message: string,
+    options: { cause?: unknown; headers?: Record<string, string>; expose?: boolean } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.statusCode = statusCode;
+    this.code = code;
+    this.expose = options.expose ?? statusCode < 500;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export class InvalidRequestError extends HttpError {
+  override name = 'InvalidRequestError';
+  constructor(message: string) {
+    super(400, 'invalid_request', message);
+  }
+}
+
+const UPSTREAM_REJECTIONS: Record<number, [code: string, message: string]> = {
+  400: ['upstream_bad_request', 'Cashfree rejected the request as invalid'],
+  404: ['instrument_not_found', 'No saved card matches this customer_id and instrument_id'],
+  409: ['upstream_conflict', 'Cashfree reported a conflict for this instrument'],
+  422: ['upstream_unprocessable', 'Cashfree could not process the request for this instrument'],
+};
+
+/** Cashfree statuses that describe the caller's request and are passed through as they are. */
+export const PASSED_THROUGH_STATUSES: ReadonlySet<number> = new Set(Object.keys(UPSTREAM_REJECTIONS).map(Number));
+
+export class UpstreamRejectedError extends HttpError {
+  override name = 'UpstreamRejectedError';
+  constructor(status: number) {
+    const [code, message] = UPSTREAM_REJECTIONS[status] ?? ['upstream_rejected', 'Cashfree rejected the request'];
+    super(status, code, message);
+  }
+}
+
+export class RateLimitedError extends HttpError {
+  override name = 'RateLimitedError';
+  constructor(retryAfterSeconds: number) {
+    super(429, 'rate_limited', 'Cashfree is rate-limiting this service; retry after the Retry-After delay', {
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    });
+  }
+}
+
+// The 5xx messages below are written for the caller too: they say whose fault it is without saying more.
+export class UpstreamAuthError extends HttpError {
+  override name = 'UpstreamAuthError';
+  constructor() {
+    super(502, 'upstream_auth_failed', 'Cashfree refused the service credentials', { expose: true });
+  }
+}
+
+export class UpstreamUnavailableError extends HttpError {
+  override name = 'UpstreamUnavailableError';
+  constructor(cause?: unknown) {
+    super(502, 'upstream_unavailable', 'Cashfree is unavailable', { cause, expose: true });
+  }
+}
+
+export class UpstreamInvalidResponseError extends HttpError {
+  override name = 'UpstreamInvalidResponseError';
+  constructor(cause?: unknown) {
+    super(502, 'upstream_invalid_response', 'Cashfree returned a response the service cannot use', {
+      cause,
+      expose: true,
+    });
+  }
+}
+
+export class UpstreamTimeoutError extends HttpError {
+  override name = 'UpstreamTimeoutError';
+  constructor(cause?: unknown) {
+    super(504, 'upstream_timeout', 'Cashfree did not answer in time', { cause, expose: true });
+  }
+}
+
+export class CredentialsUnavailableError extends HttpError {
+  override name = 'CredentialsUnavailableError';
+  constructor(cause?: unknown) {
+    super(503, 'credentials_unavailable', 'The service credentials could not be loaded; retry shortly', {
+      cause,
+      expose: true,
+    });
+  }
+}
+
+export class CredentialsInvalidError extends HttpError {
+  override name = 'CredentialsInvalidError';
+  constructor(cause?: unknown) {
+    super(500, 'credentials_invalid', 'The service credentials are missing or malformed', { cause, expose: true });
+  }
+}
+
+export class InternalError extends HttpError {
+  override name = 'InternalError';
+  constructor(cause?: unknown) {
+    super(500, 'internal_error', 'Internal error', { cause });
+  }
+}
+
+/** Any thrown value as an `HttpError`; unknown failures become a 500 whose message says nothing. */
+export function toHttpError(error: unknown): HttpError {
+  return error instanceof HttpError ? error : new InternalError(error);
+}

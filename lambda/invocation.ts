@@ -1,0 +1,75 @@
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { newUpstreamRecord, type UpstreamRecord } from './cashfree.ts';
+import { toHttpError } from './errors.ts';
+import { pickRequestId } from './request.ts';
+import { errorResponse } from './response.ts';
+import { writeInvocationLine } from './telemetry.ts';
+
+export interface Invocation {
+  requestId: string;
+  startedAtMs: number;
+  /** When the answer must be ready: the Lambda deadline less `RESPONSE_RESERVE_MS`. */
+  deadlineAtMs: number;
+  upstream: UpstreamRecord;
+}
+
+/** Time kept back from the Lambda deadline to build, log and return the answer. */
+export const RESPONSE_RESERVE_MS = 300;
+
+// Keyed by the invocation's own context object, so the state is typed without widening Lambda's Context.
+const invocations = new WeakMap<Context, Invocation>();
+
+/** The record `httpInvocation` opened for this context. */
+export function invocationOf(context: Context): Invocation {
+  const invocation = invocations.get(context);
+  if (!invocation) throw new Error('httpInvocation middleware is not in the chain');
+  return invocation;
+}
+
+type InvocationRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>;
+
+/**
+ * Opens the per-invocation record (request id, deadline, upstream counters), turns any error into the
+ * `{ message, code }` answer, and writes the invocation's one log line on every path.
+ */
+export function httpInvocation(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context> {
+  const httpInvocationBefore = ({ event, context }: InvocationRequest): void => {
+    const startedAtMs = Date.now();
+    invocations.set(context, {
+      requestId: pickRequestId(event, context),
+      startedAtMs,
+      deadlineAtMs: startedAtMs + context.getRemainingTimeInMillis() - RESPONSE_RESERVE_MS,
+      upstream: newUpstreamRecord(),
+    });
+  };
+
+  const httpInvocationAfter = (request: InvocationRequest): void => {
+    log(request);
+  };
+
+  const httpInvocationOnError = (request: InvocationRequest): void => {
+    const error = toHttpError(request.error);
+    request.error = error;
+    request.response = errorResponse(
+      error,
+      invocations.get(request.context)?.requestId ?? request.context.awsRequestId,
+    );
+    log(request);
+  };
+
+  return { before: httpInvocationBefore, after: httpInvocationAfter, onError: httpInvocationOnError };
+}
+
+function log({ context, response, error }: InvocationRequest): void {
+  const invocation = invocations.get(context);
+  writeInvocationLine({
+    requestId: invocation?.requestId ?? context.awsRequestId,
+    awsRequestId: context.awsRequestId,
+    functionName: context.functionName,
+    status: response?.statusCode ?? 500,
+    durationMs: invocation ? Date.now() - invocation.startedAtMs : 0,
+    upstream: invocation?.upstream ?? newUpstreamRecord(),
+    ...(error && { error: toHttpError(error) }),
+  });
+}

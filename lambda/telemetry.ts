@@ -1,0 +1,128 @@
+import type { UpstreamOutcome, UpstreamRecord } from './cashfree.ts';
+import { CredentialsInvalidError, CredentialsUnavailableError, type HttpError } from './errors.ts';
+
+/** CloudWatch namespace of the service's own metrics; `infra/` alarms on these names. */
+export const METRIC_NAMESPACE = 'CryptogramService';
+/** The one dimension every metric carries: the Lambda function name, so stacks in one account stay apart. */
+export const METRIC_DIMENSION = 'FunctionName';
+export const METRIC = {
+  upstreamLatency: 'UpstreamLatency',
+  upstreamSuccess: 'UpstreamSuccess',
+  upstreamClientError: 'UpstreamClientError',
+  upstreamAuthRejected: 'UpstreamAuthRejected',
+  upstreamRateLimited: 'UpstreamRateLimited',
+  upstreamServerError: 'UpstreamServerError',
+  upstreamTimeout: 'UpstreamTimeout',
+  upstreamNetworkError: 'UpstreamNetworkError',
+  upstreamRetries: 'UpstreamRetries',
+  credentialRefreshes: 'CredentialRefreshes',
+  credentialFailures: 'CredentialFailures',
+} as const;
+
+export interface InvocationSummary {
+  requestId: string;
+  awsRequestId: string;
+  functionName: string;
+  status: number;
+  durationMs: number;
+  upstream: UpstreamRecord;
+  error?: HttpError;
+}
+
+const OUTCOME_METRIC: Record<UpstreamOutcome, string> = {
+  success: METRIC.upstreamSuccess,
+  client_error: METRIC.upstreamClientError,
+  auth_rejected: METRIC.upstreamAuthRejected,
+  rate_limited: METRIC.upstreamRateLimited,
+  server_error: METRIC.upstreamServerError,
+  invalid_response: METRIC.upstreamServerError,
+  timeout: METRIC.upstreamTimeout,
+  network_error: METRIC.upstreamNetworkError,
+};
+
+const count = (name: string) => ({ Name: name, Unit: 'Count' });
+const UPSTREAM_METRICS = [
+  { Name: METRIC.upstreamLatency, Unit: 'Milliseconds' },
+  count(METRIC.upstreamRetries),
+  count(METRIC.credentialRefreshes),
+];
+const DIMENSIONS = [[METRIC_DIMENSION]];
+
+/**
+ * One JSON line per invocation that is both the structured log and the CloudWatch embedded-metric document.
+ * It is built from ids, counters and fixed codes only: no field can hold the secret, a token PAN or a
+ * cryptogram, and a raw error object is never serialised.
+ */
+export function invocationLine(summary: InvocationSummary, timestampMs: number): string {
+  const { upstream, error } = summary;
+  const metricValues: Record<string, number> = {};
+  const metrics: { Name: string; Unit: string }[] = [];
+
+  if (upstream.attempts > 0) {
+    metrics.push(...UPSTREAM_METRICS);
+    metricValues[METRIC.upstreamLatency] = upstream.latencyMs;
+    metricValues[METRIC.upstreamRetries] = upstream.retries;
+    metricValues[METRIC.credentialRefreshes] = upstream.credentialRefreshed ? 1 : 0;
+    if (upstream.outcome !== undefined) {
+      const name = OUTCOME_METRIC[upstream.outcome];
+      metrics.push(count(name));
+      metricValues[name] = 1;
+    }
+  }
+  if (error instanceof CredentialsUnavailableError || error instanceof CredentialsInvalidError) {
+    metrics.push(count(METRIC.credentialFailures));
+    metricValues[METRIC.credentialFailures] = 1;
+  }
+
+  return `${JSON.stringify({
+    timestamp: new Date(timestampMs).toISOString(),
+    level: summary.status >= 500 ? 'ERROR' : 'INFO',
+    message: 'cryptogram request',
+    requestId: summary.requestId,
+    awsRequestId: summary.awsRequestId,
+    status: summary.status,
+    durationMs: summary.durationMs,
+    ...(error && { errorCode: error.code, error: describe(error) }),
+    upstream: {
+      status: upstream.status,
+      outcome: upstream.outcome,
+      attempts: upstream.attempts,
+      retries: upstream.retries,
+      latencyMs: upstream.latencyMs,
+      credentialRefreshed: upstream.credentialRefreshed,
+      cashfreeCode: upstream.cashfreeCode,
+      networkErrorCode: upstream.networkErrorCode,
+    },
+    ...(metrics.length > 0 && {
+      _aws: {
+        Timestamp: timestampMs,
+        CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: DIMENSIONS, Metrics: metrics }],
+      },
+      [METRIC_DIMENSION]: summary.functionName,
+      ...metricValues,
+    }),
+  })}\n`;
+}
+
+/**
+ * The error's class and, for the service's own errors, their short string cause. For anything unexpected,
+ * its class and stack frames only: the message line is dropped because messages of errors raised on data
+ * (JSON.parse, for one) quote that data.
+ */
+function describe(error: HttpError): string {
+  const { cause } = error;
+  if (typeof cause === 'string') return `${error.name}: ${cause}`;
+  if (cause instanceof Error) {
+    const frames = (cause.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at '));
+    return [`${error.name} caused by ${cause.name}`, ...frames.slice(0, 8).map((line) => line.trim())].join(' | ');
+  }
+  return error.name;
+}
+
+/**
+ * Writes straight to stdout: the Lambda runtime passes such lines through untouched even with the JSON log
+ * format, which the embedded metric format needs, and it skips console's formatting.
+ */
+export function writeInvocationLine(summary: InvocationSummary, timestampMs = Date.now()): void {
+  process.stdout.write(invocationLine(summary, timestampMs));
+}
