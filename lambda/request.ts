@@ -19,7 +19,8 @@ const idSchema = (name: string) =>
     v.nonEmpty(`${name} is empty`),
     v.maxLength(MAX_ID_LENGTH, `${name} is longer than ${MAX_ID_LENGTH} characters`),
     v.regex(ID_PATTERN, `${name} may contain only letters, digits and _ . : @ + = -`),
-    v.check((id) => !id.includes('..'), `${name} must not contain '..'`),
+    // URL parsers resolve '.' and '..' segments (encoded or not), which would change the path Cashfree sees.
+    v.check((id) => id !== '.' && !id.includes('..'), `${name} must not be '.' or contain '..'`),
   );
 
 const customerIdSchema = idSchema('customer_id');

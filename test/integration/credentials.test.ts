@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { LOCAL_SECRET_ID } from '../../local/embedded.ts';
+import { invoke, setUp } from './harness.ts';
+
+const ctx = await setUp();
+const { upstreams } = ctx;
+const reads = () => upstreams.secretsManager.reads;
+
+describe('credential caching', () => {
+  it('reads the secret once for many warm invocations', async () => {
+    const handler = await ctx.loadHandler();
+    const readsBefore = reads();
+
+    for (let i = 0; i < 20; i++) expect((await invoke(handler)).response.statusCode).toBe(200);
+
+    expect(reads() - readsBefore).toBe(1);
+  });
+
+  it('shares one secret read among concurrent cold invocations', async () => {
+    const handler = await ctx.loadHandler();
+    const readsBefore = reads();
+
+    const results = await Promise.all(Array.from({ length: 10 }, () => invoke(handler)));
+
+    expect(results.map((r) => r.response.statusCode)).toEqual(Array(10).fill(200));
+    expect(reads() - readsBefore).toBe(1);
+  });
+});
+
+describe('credential rotation', () => {
+  it('re-reads the secret exactly once when Cashfree refuses the cached key pair, then succeeds', async () => {
+    const handler = await ctx.loadHandler();
+    await invoke(handler);
+    const readsBefore = reads();
+    const callsBefore = upstreams.cashfree.requests.length;
+
+    ctx.rotate();
+    const { response } = await invoke(handler);
+
+    expect(response.statusCode).toBe(200);
+    expect(reads() - readsBefore).toBe(1);
+    expect(upstreams.cashfree.requests.length - callsBefore).toBe(2);
+    expect(upstreams.cashfree.requests.at(-1)?.headers['x-client-secret']).toBe(upstreams.credentials.clientSecret);
+  });
+
+  it('shares the one refresh among concurrent invocations refused with the same key pair', async () => {
+    const handler = await ctx.loadHandler();
+    await invoke(handler);
+    const readsBefore = reads();
+
+    ctx.rotate();
+    const results = await Promise.all(Array.from({ length: 5 }, () => invoke(handler)));
+
+    expect(results.map((r) => r.response.statusCode)).toEqual(Array(5).fill(200));
+    expect(reads() - readsBefore).toBe(1);
+  });
+
+  it('answers 502 when Cashfree still refuses after the refresh, with one extra secret read', async () => {
+    const handler = await ctx.loadHandler();
+    await invoke(handler);
+    const readsBefore = reads();
+    upstreams.cashfree.failNext('401', 2);
+
+    const { response, body } = await invoke(handler);
+
+    expect(response.statusCode).toBe(502);
+    expect(body).toEqual({ message: 'Cashfree refused the service credentials', code: 'upstream_auth_failed' });
+    expect(reads() - readsBefore).toBe(1);
+  });
+});
+
+describe('Secrets Manager failing', () => {
+  it.each([
+    ['throttled', 'throttling'],
+    ['internal_error', 'an internal error'],
+  ] as const)('answers 503 when Secrets Manager is %s, and the next call reads again', async (mode) => {
+    const handler = await ctx.loadHandler();
+    upstreams.secretsManager.setMode(mode);
+    const callsBefore = upstreams.cashfree.requests.length;
+
+    const failed = await invoke(handler);
+    upstreams.secretsManager.setMode('ok');
+    const recovered = await invoke(handler);
+
+    expect(failed.response.statusCode).toBe(503);
+    expect(failed.body.code).toBe('credentials_unavailable');
+    expect(recovered.response.statusCode).toBe(200);
+    expect(upstreams.cashfree.requests.length - callsBefore).toBe(1);
+  });
+
+  it('answers 503 before the Lambda deadline when Secrets Manager never answers', async () => {
+    const handler = await ctx.loadHandler();
+    upstreams.secretsManager.setMode('hang');
+
+    const { response, elapsedMs } = await invoke(handler, {}, 1500);
+    upstreams.secretsManager.setMode('ok');
+
+    expect(response.statusCode).toBe(503);
+    expect(elapsedMs).toBeLessThan(1500);
+  });
+
+  it('answers 503 when Secrets Manager is unreachable', async () => {
+    const handler = await ctx.loadHandler({ AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9' });
+
+    const { response, body } = await invoke(handler, {}, 3000);
+
+    expect(response.statusCode).toBe(503);
+    expect(body.code).toBe('credentials_unavailable');
+  });
+
+  it.each([
+    ['is missing', undefined],
+    ['is not JSON', 'client_id=abc'],
+    ['lacks client_secret', JSON.stringify({ client_id: 'abc' })],
+    ['lacks client_id', JSON.stringify({ client_secret: 'abc' })],
+  ])('answers 500 without calling Cashfree when the secret %s', async (_, value) => {
+    const handler = await ctx.loadHandler();
+    upstreams.secretsManager.setSecret(LOCAL_SECRET_ID, value);
+    const callsBefore = upstreams.cashfree.requests.length;
+
+    const { response, body } = await invoke(handler);
+    ctx.rotate();
+
+    expect(response.statusCode).toBe(500);
+    expect(body).toEqual({ message: 'The service credentials are missing or malformed', code: 'credentials_invalid' });
+    expect(upstreams.cashfree.requests.length).toBe(callsBefore);
+  });
+});
