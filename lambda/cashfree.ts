@@ -258,7 +258,11 @@ export function rateLimitWaitSeconds(headers: Headers): number {
   for (const name of ['x-ratelimit-retry', 'retry-after']) {
     const value = headers.get(name)?.trim();
     if (!value) continue;
-    if (/^\d+$/.test(value) && Number(value) > 0) return Math.min(Number(value), 60);
+    if (/^\d+$/.test(value)) {
+      // 0 means "within the limit" in x-ratelimit-retry: look at the next header rather than parse it as a date.
+      if (Number(value) > 0) return Math.min(Number(value), 60);
+      continue;
+    }
     const dateMs = Date.parse(value);
     if (!Number.isNaN(dateMs)) return Math.min(Math.max(1, Math.ceil((dateMs - Date.now()) / 1000)), 60);
   }

@@ -69,12 +69,15 @@ export function readConfig(env: Env): Config {
   if (secretId === undefined) problems.push(`${ENV.secretId} is required`);
 
   const environment = value(ENV.environment) ?? DEFAULTS.environment;
-  if (!Object.hasOwn(CASHFREE_BASE_URLS, environment)) {
+  // hasOwn, not `in` or a plain lookup: 'constructor' or '__proto__' must be refused, not resolved.
+  const knownEnvironment = Object.hasOwn(CASHFREE_BASE_URLS, environment);
+  if (!knownEnvironment) {
     problems.push(`${ENV.environment} must be one of ${Object.keys(CASHFREE_BASE_URLS).join(', ')}`);
   }
 
   const cashfreeBaseUrl =
-    value(ENV.baseUrl) ?? CASHFREE_BASE_URLS[environment as CashfreeEnvironment] ?? CASHFREE_BASE_URLS.sandbox;
+    value(ENV.baseUrl) ??
+    (knownEnvironment ? CASHFREE_BASE_URLS[environment as CashfreeEnvironment] : CASHFREE_BASE_URLS.sandbox);
   const baseUrlProblem = checkBaseUrl(cashfreeBaseUrl);
   if (baseUrlProblem) problems.push(`${ENV.baseUrl} ${baseUrlProblem}`);
 
