@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import { CASHFREE_BASE_URLS, ConfigError, DEFAULTS, ENV, readConfig } from '../../lambda/config.ts';
+
+const SECRET_ID = 'arn:aws:secretsmanager:ap-south-1:123456789012:secret:cashfree-AbCdEf';
+
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    readConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('readConfig accepted the configuration');
+}
+
+describe('readConfig', () => {
+  it('applies the documented defaults when only the secret id is set', () => {
+    // Prepare
+    const env = { [ENV.secretId]: SECRET_ID };
+
+    // Act
+    const config = readConfig(env);
+
+    // Assess
+    expect(config.secretId).toBe(SECRET_ID);
+    expect(config.cashfreeBaseUrl).toBe('https://sandbox.cashfree.com/pg');
+    expect(config.apiVersion).toBe('2022-09-01');
+    expect(config.credentialsTtlSeconds).toBe(DEFAULTS.credentialsTtlSeconds);
+    expect(config.attemptTimeoutMs).toBe(DEFAULTS.attemptTimeoutMs);
+    expect(config.maxAttempts).toBe(DEFAULTS.maxAttempts);
+  });
+
+  it('keeps the default credential TTL in minutes, neither seconds nor forever', () => {
+    // Act
+    const { credentialsTtlSeconds } = readConfig({ [ENV.secretId]: SECRET_ID });
+
+    // Assess
+    expect(credentialsTtlSeconds).toBeGreaterThanOrEqual(60);
+    expect(credentialsTtlSeconds).toBeLessThanOrEqual(3600);
+  });
+
+  it('reads every tunable from its environment variable', () => {
+    // Prepare
+    const env = {
+      [ENV.secretId]: SECRET_ID,
+      [ENV.apiVersion]: '2025-01-01',
+      [ENV.credentialsTtlSeconds]: '600',
+      [ENV.attemptTimeoutMs]: '2500',
+      [ENV.maxAttempts]: '5',
+    };
+
+    // Act
+    const config = readConfig(env);
+
+    // Assess
+    expect(config).toMatchObject({
+      apiVersion: '2025-01-01',
+      credentialsTtlSeconds: 600,
+      attemptTimeoutMs: 2500,
+      maxAttempts: 5,
+    });
+  });
+
+  it('treats empty and blank variables as unset and trims the others', () => {
+    // Prepare
+    const env = {
+      [ENV.secretId]: `  ${SECRET_ID}\n`,
+      [ENV.environment]: '',
+      [ENV.baseUrl]: '   ',
+      [ENV.apiVersion]: '',
+      [ENV.maxAttempts]: ' 2 ',
+    };
+
+    // Act
+    const config = readConfig(env);
+
+    // Assess
+    expect(config.secretId).toBe(SECRET_ID);
+    expect(config.cashfreeBaseUrl).toBe(CASHFREE_BASE_URLS.sandbox);
+    expect(config.apiVersion).toBe(DEFAULTS.apiVersion);
+    expect(config.maxAttempts).toBe(2);
+  });
+
+  it.each([
+    ['sandbox', 'https://sandbox.cashfree.com/pg'],
+    ['production', 'https://api.cashfree.com/pg'],
+  ])('picks the %s base URL from CASHFREE_ENVIRONMENT', (environment, expected) => {
+    // Act
+    const config = readConfig({ [ENV.secretId]: SECRET_ID, [ENV.environment]: environment });
+
+    // Assess
+    expect(config.cashfreeBaseUrl).toBe(expected);
+  });
+
+  it('lets CASHFREE_BASE_URL override the environment base URL', () => {
+    // Act
+    const config = readConfig({
+      [ENV.secretId]: SECRET_ID,
+      [ENV.environment]: 'production',
+      [ENV.baseUrl]: 'https://cashfree-proxy.internal.example/pg',
+    });
+
+    // Assess
+    expect(config.cashfreeBaseUrl).toBe('https://cashfree-proxy.internal.example/pg');
+  });
+
+  it.each([
+    ['https://example.test/pg/', 'https://example.test/pg'],
+    ['https://example.test/pg///', 'https://example.test/pg'],
+    ['http://127.0.0.1:4010/pg/', 'http://127.0.0.1:4010/pg'],
+  ])('trims the trailing slashes of %s', (baseUrl, expected) => {
+    // Act
+    const config = readConfig({ [ENV.secretId]: SECRET_ID, [ENV.baseUrl]: baseUrl });
+
+    // Assess
+    expect(config.cashfreeBaseUrl).toBe(expected);
+  });
+
+  it.each(['http://127.0.0.1:4010/pg', 'http://localhost:4010/pg', 'http://[::1]:4010/pg'])(
+    'accepts plain http for the loopback base URL %s',
+    (baseUrl) => {
+      // Act
+      const config = readConfig({ [ENV.secretId]: SECRET_ID, [ENV.baseUrl]: baseUrl });
+
+      // Assess
+      expect(config.cashfreeBaseUrl).toBe(baseUrl);
+    },
+  );
+
+  it.each([
+    'http://sandbox.cashfree.com/pg',
+    'http://10.0.0.7/pg',
+    'http://localhost.example.com/pg',
+    'http://127.0.0.1.nip.io/pg',
+    'ftp://sandbox.cashfree.com/pg',
+    'sandbox.cashfree.com/pg',
+    'https://user:pass@sandbox.cashfree.com/pg',
+    'https://sandbox.cashfree.com/pg?x=1',
+    'https://sandbox.cashfree.com/pg#top',
+  ])('refuses the base URL %s, naming CASHFREE_BASE_URL', (baseUrl) => {
+    // Act
+    const error = configError({ [ENV.secretId]: SECRET_ID, [ENV.baseUrl]: baseUrl });
+
+    // Assess
+    expect(error.message).toContain(ENV.baseUrl);
+  });
+
+  it.each([
+    [ENV.secretId, undefined],
+    [ENV.environment, 'staging'],
+    [ENV.environment, 'Production'],
+    [ENV.apiVersion, 'v1'],
+    [ENV.apiVersion, '2022-9-1'],
+    [ENV.credentialsTtlSeconds, '29'],
+    [ENV.credentialsTtlSeconds, '3601'],
+    [ENV.credentialsTtlSeconds, '5m'],
+    [ENV.attemptTimeoutMs, '99'],
+    [ENV.attemptTimeoutMs, '30001'],
+    [ENV.attemptTimeoutMs, '1e3'],
+    [ENV.maxAttempts, '0'],
+    [ENV.maxAttempts, '6'],
+    [ENV.maxAttempts, '2.5'],
+    [ENV.maxAttempts, '-1'],
+  ])('refuses %s=%s with a ConfigError naming only that variable', (name, value) => {
+    // Prepare
+    const env = { [ENV.secretId]: SECRET_ID, [name]: value };
+
+    // Act
+    const error = configError(env);
+
+    // Assess
+    const named = Object.values(ENV).filter((envName) => error.message.includes(envName));
+    expect(named).toEqual([name]);
+  });
+
+  it.each([
+    [ENV.credentialsTtlSeconds, '30', 'credentialsTtlSeconds', 30],
+    [ENV.credentialsTtlSeconds, '3600', 'credentialsTtlSeconds', 3600],
+    [ENV.attemptTimeoutMs, '100', 'attemptTimeoutMs', 100],
+    [ENV.attemptTimeoutMs, '30000', 'attemptTimeoutMs', 30_000],
+    [ENV.maxAttempts, '1', 'maxAttempts', 1],
+  ] as const)('accepts the boundary value %s=%s', (name, value, key, expected) => {
+    // Act
+    const config = readConfig({ [ENV.secretId]: SECRET_ID, [name]: value });
+
+    // Assess
+    expect(config[key]).toBe(expected);
+  });
+
+  it('lists every bad variable in one error', () => {
+    // Prepare
+    const env = {
+      [ENV.environment]: 'staging',
+      [ENV.baseUrl]: 'http://cashfree.example.com/pg',
+      [ENV.apiVersion]: 'latest',
+      [ENV.credentialsTtlSeconds]: '5',
+      [ENV.attemptTimeoutMs]: 'fast',
+      [ENV.maxAttempts]: '10',
+    };
+
+    // Act
+    const error = configError(env);
+
+    // Assess
+    for (const name of Object.values(ENV)) expect(error.message).toContain(name);
+  });
+
+  it.each(['constructor', 'toString', '__proto__'])(
+    'refuses CASHFREE_ENVIRONMENT=%s with a ConfigError, not a crash',
+    (environment) => {
+      // Prepare
+      const env = { [ENV.secretId]: SECRET_ID, [ENV.environment]: environment };
+
+      // Act
+      const act = () => readConfig(env);
+
+      // Assess
+      expect(act).toThrow(ConfigError);
+      expect(act).toThrow(ENV.environment);
+    },
+  );
+});

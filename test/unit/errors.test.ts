@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CredentialsInvalidError,
+  CredentialsUnavailableError,
+  HttpError,
+  InternalError,
+  InvalidRequestError,
+  PASSED_THROUGH_STATUSES,
+  RateLimitedError,
+  toHttpError,
+  UpstreamAuthError,
+  UpstreamInvalidResponseError,
+  UpstreamRejectedError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from '../../lambda/errors.ts';
+
+describe('error classes', () => {
+  it.each([
+    ['InvalidRequestError', () => new InvalidRequestError('customer_id is empty'), 400, 'invalid_request', true],
+    ['UpstreamRejectedError 400', () => new UpstreamRejectedError(400), 400, 'upstream_bad_request', true],
+    ['UpstreamRejectedError 404', () => new UpstreamRejectedError(404), 404, 'instrument_not_found', true],
+    ['UpstreamRejectedError 409', () => new UpstreamRejectedError(409), 409, 'upstream_conflict', true],
+    ['UpstreamRejectedError 422', () => new UpstreamRejectedError(422), 422, 'upstream_unprocessable', true],
+    ['RateLimitedError', () => new RateLimitedError(3), 429, 'rate_limited', true],
+    ['UpstreamAuthError', () => new UpstreamAuthError(), 502, 'upstream_auth_failed', true],
+    ['UpstreamUnavailableError', () => new UpstreamUnavailableError('status 503'), 502, 'upstream_unavailable', true],
+    [
+      'UpstreamInvalidResponseError',
+      () => new UpstreamInvalidResponseError('body is not JSON'),
+      502,
+      'upstream_invalid_response',
+      true,
+    ],
+    ['UpstreamTimeoutError', () => new UpstreamTimeoutError('deadline'), 504, 'upstream_timeout', true],
+    [
+      'CredentialsUnavailableError',
+      () => new CredentialsUnavailableError('ThrottlingException'),
+      503,
+      'credentials_unavailable',
+      true,
+    ],
+    ['CredentialsInvalidError', () => new CredentialsInvalidError('SecretNotJson'), 500, 'credentials_invalid', true],
+    ['InternalError', () => new InternalError(new Error('boom')), 500, 'internal_error', false],
+  ] as const)('gives %s its status, code and exposure', (name, make, statusCode, code, expose) => {
+    // Act
+    const error = make();
+
+    // Assess
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe(name.split(' ')[0]);
+    expect({ statusCode: error.statusCode, code: error.code, expose: error.expose }).toEqual({
+      statusCode,
+      code,
+      expose,
+    });
+    expect(error.message).not.toBe('');
+  });
+
+  it('passes exactly Cashfree 400, 404, 409 and 422 through', () => {
+    // Act
+    const statuses = [...PASSED_THROUGH_STATUSES].sort();
+
+    // Assess
+    expect(statuses).toEqual([400, 404, 409, 422]);
+  });
+
+  it('gives an unlisted Cashfree rejection a generic code', () => {
+    // Act
+    const error = new UpstreamRejectedError(418);
+
+    // Assess
+    expect(error.statusCode).toBe(418);
+    expect(error.code).toBe('upstream_rejected');
+  });
+
+  it('carries the wait in a retry-after header on RateLimitedError', () => {
+    // Act
+    const error = new RateLimitedError(42);
+
+    // Assess
+    expect(error.headers).toEqual({ 'retry-after': '42' });
+  });
+
+  it('sends no extra headers on other errors', () => {
+    // Act
+    const error = new UpstreamTimeoutError();
+
+    // Assess
+    expect(error.headers).toEqual({});
+  });
+
+  it('keeps the original failure as cause', () => {
+    // Prepare
+    const original = new Error('socket hang up');
+
+    // Act
+    const error = new UpstreamUnavailableError(original);
+
+    // Assess
+    expect(error.cause).toBe(original);
+  });
+
+  it('exposes a plain HttpError below 500 and hides one at 500 or above by default', () => {
+    // Act
+    const [client, server] = [new HttpError(418, 'teapot', 'short and stout'), new HttpError(500, 'x', 'detail')];
+
+    // Assess
+    expect(client.expose).toBe(true);
+    expect(server.expose).toBe(false);
+  });
+});
+
+describe('toHttpError', () => {
+  it('returns an HttpError unchanged', () => {
+    // Prepare
+    const error = new UpstreamAuthError();
+
+    // Act
+    const result = toHttpError(error);
+
+    // Assess
+    expect(result).toBe(error);
+  });
+
+  it.each([
+    ['an Error', new TypeError("Cannot read properties of undefined (reading 'card_number 4491365621601472')")],
+    ['a string', 'client_secret=cfsk_ma_test_LEAK'],
+    ['an object', { card_number: '4491365621601472' }],
+    ['undefined', undefined],
+  ])('wraps %s as a 500 that does not expose its message', (_case, thrown) => {
+    // Act
+    const error = toHttpError(thrown);
+
+    // Assess
+    expect(error).toBeInstanceOf(InternalError);
+    expect(error.statusCode).toBe(500);
+    expect(error.expose).toBe(false);
+    expect(error.cause).toBe(thrown);
+    expect(error.message).not.toContain('4491365621601472');
+    expect(error.message).not.toContain('cfsk_ma_test_LEAK');
+  });
+});

@@ -1,0 +1,138 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { UpstreamRejectedError } from '../../lambda/errors.ts';
+import { httpInvocation, type Invocation, invocationOf, RESPONSE_RESERVE_MS } from '../../lambda/invocation.ts';
+import { apiGatewayEvent, lambdaContext } from '../../local/lambda-event.ts';
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+const PAN = '4491365621601472';
+let logLines: string[];
+
+beforeEach(() => {
+  logLines = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    logLines.push(String(chunk));
+    return true;
+  });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** The real middy chain with only the invocation middleware, around `inner`. */
+function chain(inner: Handler) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>().use(httpInvocation()).handler(inner);
+}
+
+const event = (headers: Record<string, string> = {}) =>
+  apiGatewayEvent({ customerId: 'cust_demo_1', instrumentId: 'inst-1', headers, requestId: 'apigw-req-9' });
+
+const ok: Handler = async () => ({ statusCode: 200, headers: {}, body: '{}' });
+
+describe('httpInvocation', () => {
+  it('opens a record with the picked request id and a deadline short of the Lambda deadline', async () => {
+    // Prepare
+    let seen: Invocation | undefined;
+    const context = lambdaContext(5000);
+    const handler = chain(async (_event, ctx) => {
+      seen = { ...invocationOf(ctx) };
+      return ok(_event, ctx);
+    });
+    const beforeMs = Date.now();
+
+    // Act
+    await handler(event({ 'X-Request-Id': 'caller-1' }), context);
+
+    // Assess
+    expect(seen?.requestId).toBe('caller-1');
+    expect(seen?.upstream.attempts).toBe(0);
+    const lambdaDeadlineMs = beforeMs + 5000;
+    expect(seen?.deadlineAtMs).toBeLessThanOrEqual(lambdaDeadlineMs - RESPONSE_RESERVE_MS + 20);
+    expect(seen?.deadlineAtMs).toBeGreaterThanOrEqual(lambdaDeadlineMs - RESPONSE_RESERVE_MS - 50);
+  });
+
+  it('writes one log line with the final status on success', async () => {
+    // Act
+    await chain(ok)(event(), lambdaContext());
+
+    // Assess
+    expect(logLines).toHaveLength(1);
+    expect(JSON.parse(logLines[0] as string)).toMatchObject({ requestId: 'apigw-req-9', status: 200 });
+  });
+
+  it('turns an HttpError into its JSON answer with the request id and logs it once', async () => {
+    // Prepare
+    const handler = chain(async () => {
+      throw new UpstreamRejectedError(404);
+    });
+
+    // Act
+    const response = await handler(event({ 'x-request-id': 'caller-2' }), lambdaContext());
+
+    // Assess
+    expect(response.statusCode).toBe(404);
+    expect(response.headers).toMatchObject({ 'x-request-id': 'caller-2', 'cache-control': 'no-store' });
+    expect(JSON.parse(response.body)).toStrictEqual({
+      message: new UpstreamRejectedError(404).message,
+      code: 'instrument_not_found',
+    });
+    expect(logLines).toHaveLength(1);
+    expect(JSON.parse(logLines[0] as string)).toMatchObject({
+      requestId: 'caller-2',
+      status: 404,
+      errorCode: 'instrument_not_found',
+    });
+  });
+
+  it('answers an unexpected error as an opaque 500 and keeps its message out of the answer and the log', async () => {
+    // Prepare
+    const handler = chain(async () => {
+      throw new TypeError(`cannot read card ${PAN}`);
+    });
+
+    // Act
+    const response = await handler(event(), lambdaContext());
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body)).toStrictEqual({ message: 'Internal error', code: 'internal_error' });
+    expect(response.body).not.toContain(PAN);
+    expect(logLines).toHaveLength(1);
+    expect(logLines[0]).not.toContain(PAN);
+    expect(JSON.parse(logLines[0] as string)).toMatchObject({ status: 500, errorCode: 'internal_error' });
+  });
+
+  it('logs the upstream counters the handler filled in', async () => {
+    // Prepare
+    const handler = chain(async (_event, context) => {
+      const { upstream } = invocationOf(context);
+      upstream.attempts = 2;
+      upstream.retries = 1;
+      upstream.status = 503;
+      upstream.outcome = 'server_error';
+      throw new UpstreamRejectedError(409);
+    });
+
+    // Act
+    await handler(event(), lambdaContext());
+
+    // Assess
+    expect(JSON.parse(logLines[0] as string).upstream).toMatchObject({
+      attempts: 2,
+      retries: 1,
+      status: 503,
+      outcome: 'server_error',
+    });
+  });
+
+  it('refuses to hand out a record for a context the middleware did not open', () => {
+    // Act
+    const act = () => invocationOf(lambdaContext());
+
+    // Assess
+    expect(act).toThrow('httpInvocation middleware is not in the chain');
+  });
+});
