@@ -73,7 +73,7 @@ describe('Secrets Manager failing', () => {
   it.each([
     ['throttled', 'throttling'],
     ['internal_error', 'an internal error'],
-  ] as const)('answers 503 when Secrets Manager is %s, and the next call reads again', async (mode) => {
+  ] as const)('answers 503 when Secrets Manager is %s, and the next call reads again', async (mode, _description) => {
     const handler = await ctx.loadHandler();
     upstreams.secretsManager.setMode(mode);
     const callsBefore = upstreams.cashfree.requests.length;

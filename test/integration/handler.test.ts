@@ -162,7 +162,7 @@ describe('Cashfree failing', () => {
     ['502_html', 'an HTML 502 from the load balancer'],
     ['503', 'a plain-text 503'],
     ['reset', 'reset connections'],
-  ] as const)('answers 502 after a bounded number of attempts on %s (%s)', async (fault) => {
+  ] as const)('answers 502 after a bounded number of attempts on %s (%s)', async (fault, _description) => {
     upstreams.cashfree.failNext(fault, 3);
     const callsBefore = cashfreeCalls();
 
@@ -176,7 +176,7 @@ describe('Cashfree failing', () => {
   it.each([
     ['bad_json', 'a body that is not JSON'],
     ['no_cryptogram', 'a body without cryptogram or card_number'],
-  ] as const)('answers 502 to a 200 with %s (%s)', async (fault) => {
+  ] as const)('answers 502 to a 200 with %s (%s)', async (fault, _description) => {
     upstreams.cashfree.failNext(fault);
 
     const { response, body } = await invoke(handler);
