@@ -51,7 +51,7 @@ const RESOURCE_PATH = '/customers/{customer_id}/instruments/{instrument_id}/cryp
 const FUNCTION_TIMEOUT = Duration.seconds(10);
 const LOG_RETENTION = RetentionDays.ONE_YEAR;
 
-// Every deploy-time choice, read from CDK context (`-c key=value` or cdk.json); docs/deploy.md lists them.
+// Every deploy-time choice, read from CDK context (`-c key=value` or cdk.json); the README's Deploy section lists them.
 interface Settings {
   secretArn: string | undefined;
   kmsKeyArn: string | undefined;
@@ -220,14 +220,14 @@ export class CryptogramServiceStack extends Stack {
     const secret = new Secret(this, 'CashfreeCredentials', {
       description: 'Cashfree client_id and client_secret as JSON; filled by the operator after the first deploy',
       encryptionKey,
-      // Live payment credentials must not vanish with a stack; docs/deploy.md says how to delete them.
+      // Live payment credentials must not vanish with a stack; the README says how to delete them.
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
         'Cashfree issues the key pair in its dashboard; no API exists for a rotation Lambda. ' +
-        'Rotation is a manual, zero-downtime runbook in docs/deploy.md.',
+        'Rotation is a manual, zero-downtime runbook in the README.',
     });
     return secret;
   }
