@@ -8,13 +8,16 @@ export interface CashfreeCredentials {
 }
 
 export interface CredentialsProvider {
-  /** Cached credentials, read from Secrets Manager when the cache is empty or expired. */
-  get(signal?: AbortSignal): Promise<CashfreeCredentials>;
+  /**
+   * Cached credentials, read from Secrets Manager when the cache is empty or expired; a read is abandoned at
+   * `deadlineAtMs`.
+   */
+  get(deadlineAtMs?: number): Promise<CashfreeCredentials>;
   /**
    * Fresh credentials after Cashfree refused `rejected`. Callers that were refused the same credentials share
    * one read; a caller whose credentials were already replaced gets the replacement without a read.
    */
-  refresh(rejected: CashfreeCredentials, signal?: AbortSignal): Promise<CashfreeCredentials>;
+  refresh(rejected: CashfreeCredentials, deadlineAtMs?: number): Promise<CashfreeCredentials>;
   /** Forgets the cached value; for tests. */
   clear(): void;
 }
@@ -46,8 +49,11 @@ export function createCredentialsProvider(options: CredentialsProviderOptions): 
   let inFlight: Promise<CashfreeCredentials> | undefined;
 
   // Only successes are stored: a failed read leaves the cache as it was, so the next call tries again.
-  const load = (signal?: AbortSignal): Promise<CashfreeCredentials> => {
-    inFlight ??= readSecret(client, secretId, signal)
+  const load = (deadlineAtMs?: number): Promise<CashfreeCredentials> => {
+    if (inFlight) return inFlight;
+    // Made only when a read starts, so a warm call allocates no timer.
+    const signal = deadlineAtMs === undefined ? undefined : AbortSignal.timeout(Math.max(0, deadlineAtMs - now()));
+    inFlight = readSecret(client, secretId, signal)
       .then((value) => {
         cached = { value, expiresAtMs: now() + ttlSeconds * 1000 };
         return value;
@@ -59,14 +65,14 @@ export function createCredentialsProvider(options: CredentialsProviderOptions): 
   };
 
   return {
-    get(signal) {
+    get(deadlineAtMs) {
       if (cached !== undefined && now() < cached.expiresAtMs) return Promise.resolve(cached.value);
-      return load(signal);
+      return load(deadlineAtMs);
     },
-    refresh(rejected, signal) {
+    refresh(rejected, deadlineAtMs) {
       if (cached !== undefined && cached.value !== rejected) return Promise.resolve(cached.value);
       cached = undefined;
-      return load(signal);
+      return load(deadlineAtMs);
     },
     clear() {
       cached = undefined;

@@ -40,13 +40,22 @@ const OUTCOME_METRIC: Record<UpstreamOutcome, string> = {
   network_error: METRIC.upstreamNetworkError,
 };
 
-const count = (name: string) => ({ Name: name, Unit: 'Count' });
-const UPSTREAM_METRICS = [
-  { Name: METRIC.upstreamLatency, Unit: 'Milliseconds' },
-  count(METRIC.upstreamRetries),
-  count(METRIC.credentialRefreshes),
-];
-const DIMENSIONS = [[METRIC_DIMENSION]];
+const DIRECTIVES = new Map<string, string>();
+
+/**
+ * The EMF `CloudWatchMetrics` directive for one set of metric names, serialised once and reused: there are
+ * only a handful of such sets (one per upstream outcome), and the hot path need not rebuild them per call.
+ */
+function directive(names: readonly string[]): string {
+  const key = names.join();
+  let json = DIRECTIVES.get(key);
+  if (json === undefined) {
+    const Metrics = names.map((Name) => ({ Name, Unit: Name === METRIC.upstreamLatency ? 'Milliseconds' : 'Count' }));
+    json = JSON.stringify([{ Namespace: METRIC_NAMESPACE, Dimensions: [[METRIC_DIMENSION]], Metrics }]);
+    DIRECTIVES.set(key, json);
+  }
+  return json;
+}
 
 /**
  * One JSON line per invocation that is both the structured log and the CloudWatch embedded-metric document.
@@ -55,26 +64,20 @@ const DIMENSIONS = [[METRIC_DIMENSION]];
  */
 export function invocationLine(summary: InvocationSummary, timestampMs: number): string {
   const { upstream, error } = summary;
-  const metricValues: Record<string, number> = {};
-  const metrics: { Name: string; Unit: string }[] = [];
+  const metrics: Record<string, number> = {};
 
   if (upstream.attempts > 0) {
-    metrics.push(...UPSTREAM_METRICS);
-    metricValues[METRIC.upstreamLatency] = upstream.latencyMs;
-    metricValues[METRIC.upstreamRetries] = upstream.retries;
-    metricValues[METRIC.credentialRefreshes] = upstream.credentialRefreshed ? 1 : 0;
-    if (upstream.outcome !== undefined) {
-      const name = OUTCOME_METRIC[upstream.outcome];
-      metrics.push(count(name));
-      metricValues[name] = 1;
-    }
+    metrics[METRIC.upstreamLatency] = upstream.latencyMs;
+    metrics[METRIC.upstreamRetries] = upstream.retries;
+    metrics[METRIC.credentialRefreshes] = upstream.credentialRefreshed ? 1 : 0;
+    if (upstream.outcome !== undefined) metrics[OUTCOME_METRIC[upstream.outcome]] = 1;
   }
   if (error instanceof CredentialsUnavailableError || error instanceof CredentialsInvalidError) {
-    metrics.push(count(METRIC.credentialFailures));
-    metricValues[METRIC.credentialFailures] = 1;
+    metrics[METRIC.credentialFailures] = 1;
   }
+  const metricNames = Object.keys(metrics);
 
-  return `${JSON.stringify({
+  const line = JSON.stringify({
     timestamp: new Date(timestampMs).toISOString(),
     level: summary.status >= 500 ? 'ERROR' : 'INFO',
     message: 'cryptogram request',
@@ -93,15 +96,11 @@ export function invocationLine(summary: InvocationSummary, timestampMs: number):
       cashfreeCode: upstream.cashfreeCode,
       networkErrorCode: upstream.networkErrorCode,
     },
-    ...(metrics.length > 0 && {
-      _aws: {
-        Timestamp: timestampMs,
-        CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: DIMENSIONS, Metrics: metrics }],
-      },
-      [METRIC_DIMENSION]: summary.functionName,
-      ...metricValues,
-    }),
-  })}\n`;
+    ...(metricNames.length > 0 && { [METRIC_DIMENSION]: summary.functionName, ...metrics }),
+  });
+  if (metricNames.length === 0) return `${line}\n`;
+  // Splices the cached directive in before the closing brace; everything else went through JSON.stringify.
+  return `${line.slice(0, -1)},"_aws":{"Timestamp":${timestampMs},"CloudWatchMetrics":${directive(metricNames)}}}\n`;
 }
 
 /**

@@ -439,22 +439,6 @@ describe('createCashfreeClient', () => {
     expect(record.attempts).toBe(0);
   });
 
-  it('stops when the invocation signal aborts', async () => {
-    // Prepare
-    simulator.failNext('slow', 10);
-    const controller = new AbortController();
-    const startedAtMs = Date.now();
-    setTimeout(() => controller.abort(), 150);
-
-    // Act
-    const error = await failure(client().getCryptogram(call({ signal: controller.signal })));
-
-    // Assess
-    expect(error).toBeInstanceOf(UpstreamTimeoutError);
-    expect(Date.now() - startedAtMs).toBeLessThan(600);
-    expect(simulator.requests).toHaveLength(1);
-  });
-
   it.each([
     ['is not JSON', 'bad_json'],
     ['lacks cryptogram and card_number', 'no_cryptogram'],

@@ -71,17 +71,29 @@ describe('createCredentialsProvider', () => {
     expect(secretsManager.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({ SecretId: SECRET_ID });
   });
 
-  it('passes the caller abort signal to the SDK call', async () => {
+  it('abandons the Secrets Manager read at the caller deadline', async () => {
     // Prepare
-    const controller = new AbortController();
+    const deadlineAtMs = Date.now() + 2_000;
 
     // Act
-    await provider.get(controller.signal);
+    await provider.get(deadlineAtMs);
 
     // Assess
     const [call] = secretsManager.commandCalls(GetSecretValueCommand);
     // The SDK's typings omit the options argument that `send` accepts.
-    expect((call?.args as unknown[] | undefined)?.[1]).toEqual({ abortSignal: controller.signal });
+    const { abortSignal } = ((call?.args as unknown[] | undefined)?.[1] ?? {}) as { abortSignal?: AbortSignal };
+    expect(abortSignal).toBeInstanceOf(AbortSignal);
+    expect(abortSignal?.aborted).toBe(false);
+    await vi.waitFor(() => expect(abortSignal?.aborted).toBe(true), { timeout: 3_000, interval: 50 });
+  });
+
+  it('makes a read without a deadline when none is given', async () => {
+    // Act
+    await provider.get();
+
+    // Assess
+    const [call] = secretsManager.commandCalls(GetSecretValueCommand);
+    expect((call?.args as unknown[] | undefined)?.[1]).toEqual({ abortSignal: undefined });
   });
 
   it('makes no Secrets Manager call on a warm read', async () => {
