@@ -41,7 +41,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import type { Construct, Node } from 'constructs';
-import { DEFAULTS, ENV, readConfig } from '../lambda/config.ts';
+import { DEFAULTS, ENV, readConfig, wholeNumber } from '../lambda/config.ts';
 import { METRIC, METRIC_DIMENSION, METRIC_NAMESPACE } from '../lambda/telemetry.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -82,13 +82,8 @@ function readSettings(node: Node): Settings {
     const items = Array.isArray(raw) ? raw.map(String) : (text(key)?.split(',') ?? []);
     return items.map((item) => item.trim()).filter((item) => item !== '');
   };
-  const integer = (key: string, fallback: number, min: number, max: number): number => {
-    const raw = text(key);
-    if (raw === undefined) return fallback;
-    const parsed = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!(parsed >= min && parsed <= max)) problems.push(`${key} must be a whole number from ${min} to ${max}`);
-    return parsed;
-  };
+  const integer = (key: string, fallback: number, min: number, max: number): number =>
+    wholeNumber(key, text(key), { fallback, min, max }, problems);
   const flag = (key: string, fallback: boolean): boolean => {
     const raw = text(key);
     if (raw === undefined) return fallback;

@@ -57,13 +57,8 @@ export function readConfig(env: Env): Config {
     return raw === '' ? undefined : raw;
   };
 
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = value(name);
-    if (raw === undefined) return fallback;
-    const parsed = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!(parsed >= min && parsed <= max)) problems.push(`${name} must be a whole number from ${min} to ${max}`);
-    return parsed;
-  };
+  const integer = (name: string, fallback: number, min: number, max: number): number =>
+    wholeNumber(name, value(name), { fallback, min, max }, problems);
 
   const secretId = value(ENV.secretId);
   if (secretId === undefined) problems.push(`${ENV.secretId} is required`);
@@ -95,6 +90,24 @@ export function readConfig(env: Env): Config {
 
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   return config;
+}
+
+/**
+ * A whole number within bounds, or `fallback` when unset; a bad value is added to `problems` by name. Shared
+ * with `infra/`, which reads its context values the same way.
+ */
+export function wholeNumber(
+  name: string,
+  raw: string | undefined,
+  bounds: { fallback: number; min: number; max: number },
+  problems: string[],
+): number {
+  if (raw === undefined) return bounds.fallback;
+  const parsed = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(parsed >= bounds.min && parsed <= bounds.max)) {
+    problems.push(`${name} must be a whole number from ${bounds.min} to ${bounds.max}`);
+  }
+  return parsed;
 }
 
 function checkBaseUrl(raw: string): string | undefined {
