@@ -29,6 +29,17 @@ export function newCredentials(): SimulatorCredentials {
   };
 }
 
+/** Points the real AWS SDK at the stand-in through its own setting, with a key pair it can sign with. */
+export function standInAwsEnv(endpoint: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+    // The SDK signs every request; the stand-in ignores the signature, so any key pair will do.
+    AWS_ACCESS_KEY_ID: 'AKIALOCALSTANDIN',
+    AWS_SECRET_ACCESS_KEY: 'local-stand-in-accepts-any-signature',
+  };
+}
+
 export const secretString = (credentials: SimulatorCredentials) =>
   JSON.stringify({ client_id: credentials.clientId, client_secret: credentials.clientSecret });
 
@@ -50,11 +61,7 @@ export async function startEmbeddedUpstreams(
     env: {
       [ENV.secretId]: LOCAL_SECRET_ID,
       [ENV.baseUrl]: cashfree.baseUrl,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
-      AWS_REGION: 'us-east-1',
-      // The SDK signs every request; the stand-in ignores the signature, so any key pair will do.
-      AWS_ACCESS_KEY_ID: 'AKIALOCALSTANDIN',
-      AWS_SECRET_ACCESS_KEY: 'local-stand-in-accepts-any-signature',
+      ...standInAwsEnv(secretsManager.url),
     },
     rotate() {
       credentials = newCredentials();

@@ -1,10 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ENV } from '../lambda/config.ts';
 import { DEMO_INSTRUMENTS } from './cashfree-simulator.ts';
-import { type EmbeddedUpstreams, LOCAL_SECRET_ID, secretString, startEmbeddedUpstreams } from './embedded.ts';
+import {
+  type EmbeddedUpstreams,
+  LOCAL_SECRET_ID,
+  secretString,
+  standInAwsEnv,
+  startEmbeddedUpstreams,
+} from './embedded.ts';
 import { sendJson } from './http.ts';
-import type { SecretsManagerMode } from './secrets-manager-stand-in.ts';
-import { startSecretsManagerStandIn } from './secrets-manager-stand-in.ts';
+import { type SecretsManagerMode, startSecretsManagerStandIn } from './secrets-manager-stand-in.ts';
 
 // Three ways to run, picked from the environment (README, "Running locally"):
 //   nothing set                                   -> Cashfree simulator + Secrets Manager stand-in
@@ -25,21 +30,12 @@ if (process.env[ENV.secretId]) {
   // The handler must read them from the stand-in, like it reads Secrets Manager when deployed.
   delete process.env.CASHFREE_CLIENT_ID;
   delete process.env.CASHFREE_CLIENT_SECRET;
-  Object.assign(process.env, localAwsEnv(secretsManager.url), { [ENV.secretId]: LOCAL_SECRET_ID });
+  Object.assign(process.env, standInAwsEnv(secretsManager.url), { [ENV.secretId]: LOCAL_SECRET_ID });
   mode = `Cashfree ${process.env[ENV.environment] ?? 'sandbox'}, Secrets Manager stand-in`;
 } else {
   embedded = await startEmbeddedUpstreams({ slowDelayMs: functionTimeoutMs + 5_000 });
   for (const [name, value] of Object.entries(embedded.env)) process.env[name] ??= value;
   mode = 'Cashfree simulator, Secrets Manager stand-in';
-}
-
-function localAwsEnv(endpoint: string): Record<string, string> {
-  return {
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
-    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIALOCALSTANDIN',
-    AWS_SECRET_ACCESS_KEY: 'local-stand-in-accepts-any-signature',
-  };
 }
 
 const SECRETS_MANAGER_MODES: readonly SecretsManagerMode[] = ['ok', 'throttled', 'internal_error', 'hang'];
