@@ -1,0 +1,158 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { GATEWAY_REFUSALS } from '../../api/gateway-responses.ts';
+import { HTTP_METHOD, PATH_PARAMETERS, RESOURCE_PATH, STAGE_NAME } from '../../api/resource.ts';
+import type { Cryptogram } from '../../lambda/cashfree.ts';
+import { FUNCTION_ERRORS } from '../../lambda/errors.ts';
+import { MAX_ID_LENGTH, parseInstrumentIds } from '../../lambda/request.ts';
+import { at, dereferenced, documentedCodes, type JsonObject, operation } from './document.ts';
+
+const document = dereferenced();
+const { paths, path, item } = operation(document);
+const get = at(item, HTTP_METHOD.toLowerCase()) as JsonObject;
+const responses = at(get, 'responses') as JsonObject;
+const parameters = at(get, 'parameters') as JsonObject[];
+const parameter = (name: string) => parameters.find((p) => p.name === name) as JsonObject;
+
+// The function's seven fields, checked against its `Cryptogram` type by the compiler: a field added to or
+// dropped from the function fails `npm run typecheck` until this list (and so the document) follows.
+const FIELDS = [
+  'instrument_id',
+  'token_requestor_id',
+  'card_number',
+  'card_expiry_mm',
+  'card_expiry_yy',
+  'cryptogram',
+  'card_display',
+] as const satisfies readonly (keyof Cryptogram)[];
+const REQUIRED_FIELDS = ['card_number', 'cryptogram'] as const;
+type Unlisted = Exclude<keyof Cryptogram, (typeof FIELDS)[number]>;
+type RequiredKeys = { [K in keyof Cryptogram]-?: undefined extends Cryptogram[K] ? never : K }[keyof Cryptogram];
+const allListed: [Unlisted] extends [never] ? true : false = true;
+const requiredListed: [Exclude<RequiredKeys, (typeof REQUIRED_FIELDS)[number]>] extends [never]
+  ? [Exclude<(typeof REQUIRED_FIELDS)[number], RequiredKeys>] extends [never]
+    ? true
+    : false
+  : false = true;
+
+describe('the OpenAPI document', () => {
+  it('describes exactly the stack resource, method and path parameters', () => {
+    expect(Object.keys(paths)).toEqual([RESOURCE_PATH]);
+    expect(path).toBe(RESOURCE_PATH);
+    expect(Object.keys(item)).toEqual([HTTP_METHOD.toLowerCase()]);
+    const inPath = parameters.filter((p) => p.in === 'path');
+    expect(inPath.map((p) => p.name)).toEqual([...PATH_PARAMETERS]);
+    for (const p of inPath) expect(p.required).toBe(true);
+  });
+
+  it('names the deployed stage in its server URL', () => {
+    const servers = at(document, 'servers') as JsonObject[];
+    expect(servers.map((s) => s.url)).toEqual([`https://{api-id}.execute-api.{region}.amazonaws.com/${STAGE_NAME}`]);
+  });
+
+  it('requires the SigV4 scheme API Gateway checks', () => {
+    expect(at(document, 'security')).toEqual([{ sigv4: [] }]);
+    expect(at(document, 'components', 'securitySchemes', 'sigv4')).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'Authorization',
+      'x-amazon-apigateway-authtype': 'awsSigv4',
+    });
+  });
+
+  it('documents every status and code the function can answer', () => {
+    expect(FUNCTION_ERRORS.length).toBeGreaterThan(0);
+    for (const { status, code } of FUNCTION_ERRORS) {
+      expect(documentedCodes(responses[String(status)] ?? null), `${status} ${code}`).toContain(code);
+    }
+  });
+
+  it('documents every refusal of API Gateway with its status', () => {
+    for (const refusal of Object.values(GATEWAY_REFUSALS)) {
+      expect(documentedCodes(responses[String(refusal.status)] ?? null), refusal.type).toContain(refusal.code);
+    }
+    // The two defaults keep API Gateway's own status when deployed: any 4xx or 5xx.
+    expect(documentedCodes(responses['4XX'] ?? null)).toEqual([GATEWAY_REFUSALS.default4xx.code]);
+    expect(documentedCodes(responses['5XX'] ?? null)).toEqual([GATEWAY_REFUSALS.default5xx.code]);
+  });
+
+  it('documents no code that nothing can answer', () => {
+    const known = new Set([...FUNCTION_ERRORS, ...Object.values(GATEWAY_REFUSALS)].map((e) => e.code));
+    for (const [status, response] of Object.entries(responses)) {
+      for (const code of documentedCodes(response)) expect(known.has(code), `${status} ${code}`).toBe(true);
+    }
+  });
+
+  it('explains every documented code in its response description', () => {
+    for (const [status, response] of Object.entries(responses)) {
+      const description = String(at(response, 'description'));
+      for (const code of documentedCodes(response)) expect(description, status).toContain(`\`${code}\``);
+    }
+  });
+
+  it('requires Retry-After on 429 and 503, the statuses worth retrying', () => {
+    for (const status of ['429', '503']) {
+      expect(at(responses[status] ?? null, 'headers', 'retry-after', 'required')).toBe(true);
+    }
+    const withRetryAfter = Object.entries(responses).filter(([, r]) => at(r, 'headers', 'retry-after') !== null);
+    expect(withRetryAfter.map(([status]) => status).sort()).toEqual(['429', '503']);
+  });
+
+  it('requires cache-control: no-store on every answer', () => {
+    for (const [status, response] of Object.entries(responses)) {
+      expect(at(response, 'headers', 'cache-control', 'required'), status).toBe(true);
+      expect(at(response, 'headers', 'cache-control', 'schema', 'const'), status).toBe('no-store');
+    }
+  });
+
+  it('describes the 200 body as exactly the function seven fields', () => {
+    expect(allListed && requiredListed).toBe(true);
+    const schema = at(responses['200'] ?? null, 'content', 'application/json', 'schema');
+    expect(Object.keys(at(schema, 'properties') as JsonObject).sort()).toEqual([...FIELDS].sort());
+    expect([...(at(schema, 'required') as string[])].sort()).toEqual([...REQUIRED_FIELDS].sort());
+    expect(at(schema, 'additionalProperties')).toBe(false);
+  });
+});
+
+describe('the id pattern of the document', () => {
+  const schema = at(parameter('customer_id'), 'schema');
+  const pattern = new RegExp(at(schema, 'pattern') as string);
+  const documentAccepts = (id: string) =>
+    pattern.test(id) &&
+    id.length >= (at(schema, 'minLength') as number) &&
+    id.length <= (at(schema, 'maxLength') as number);
+  const functionAccepts = (id: string) => {
+    try {
+      parseInstrumentIds({ customer_id: encodeURIComponent(id), instrument_id: 'x' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('is the same for both ids', () => {
+    expect(at(parameter('instrument_id'), 'schema')).toEqual(schema);
+  });
+
+  it('accepts a string exactly when the function accepts it as an id', () => {
+    const near = 'aZ09_.:@+=-%/?# \u00e9\u0130\u212a\u{1f600}\n';
+    const id = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...near), maxLength: MAX_ID_LENGTH + 2 }),
+      fc.string({ unit: fc.constantFrom('a', '.'), maxLength: 5 }),
+      fc.string({ unit: 'grapheme', maxLength: 8 }),
+      fc.string({ unit: fc.constantFrom('a', '-'), minLength: MAX_ID_LENGTH - 1, maxLength: MAX_ID_LENGTH + 1 }),
+    );
+    fc.assert(
+      fc.property(id, (value) => {
+        expect(documentAccepts(value)).toBe(functionAccepts(value));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('decides the edge cases as the function does', () => {
+    const cases = ['.', '..', 'a..b', '.a', 'a.', '...', 'a%2Fb', 'é', 'K', '', 'x'.repeat(64), 'x'.repeat(65)];
+    for (const value of cases) expect(documentAccepts(value), JSON.stringify(value)).toBe(functionAccepts(value));
+    expect(functionAccepts('a.b') && documentAccepts('a.b')).toBe(true);
+  });
+});
