@@ -10,6 +10,9 @@ export const ENV = {
   credentialsTtlSeconds: 'CREDENTIALS_TTL_SECONDS',
   attemptTimeoutMs: 'CASHFREE_ATTEMPT_TIMEOUT_MS',
   maxAttempts: 'CASHFREE_MAX_ATTEMPTS',
+  requestBudgetMs: 'REQUEST_BUDGET_MS',
+  credentialsTimeoutMs: 'CREDENTIALS_TIMEOUT_MS',
+  allowCustomHost: 'CASHFREE_ALLOW_CUSTOM_HOST',
 } as const;
 
 export const CASHFREE_BASE_URLS = {
@@ -19,23 +22,38 @@ export const CASHFREE_BASE_URLS = {
 
 export type CashfreeEnvironment = keyof typeof CASHFREE_BASE_URLS;
 
+/** The only hosts that may receive the key pair outside loopback, unless `CASHFREE_ALLOW_CUSTOM_HOST=true`. */
+export const CASHFREE_HOSTS: ReadonlySet<string> = new Set(
+  Object.values(CASHFREE_BASE_URLS).map((url) => new URL(url).hostname),
+);
+
 export const DEFAULTS = {
   environment: 'sandbox',
   apiVersion: '2022-09-01',
   // Minutes, not seconds: a warm function must not call Secrets Manager per request, yet a rotated secret
   // must reach every execution environment well within a rotation window.
   credentialsTtlSeconds: 300,
-  attemptTimeoutMs: 4000,
+  // Two attempts that both time out, with the pause between them, still fit in the default request budget;
+  // at 4000 a timed-out attempt left no room for a second one.
+  attemptTimeoutMs: 2000,
   maxAttempts: 3,
+  // A payment flow's own timeout is a few seconds: it needs an answer it can act on before then.
+  requestBudgetMs: 5000,
+  credentialsTimeoutMs: 2000,
 } as const;
 
 export interface Config {
   secretId: string;
+  /** Canonical form, `origin + path` without a trailing slash; the exact value that was checked. */
   cashfreeBaseUrl: string;
   apiVersion: string;
   credentialsTtlSeconds: number;
   attemptTimeoutMs: number;
   maxAttempts: number;
+  /** Longest any invocation takes to answer, whatever the function timeout. */
+  requestBudgetMs: number;
+  /** Longest one Secrets Manager read may take, at init or in a request. */
+  credentialsTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -70,22 +88,36 @@ export function readConfig(env: Env): Config {
     problems.push(`${ENV.environment} must be one of ${Object.keys(CASHFREE_BASE_URLS).join(', ')}`);
   }
 
-  const cashfreeBaseUrl =
+  const allowCustomHostRaw = value(ENV.allowCustomHost);
+  if (allowCustomHostRaw !== undefined && allowCustomHostRaw !== 'true' && allowCustomHostRaw !== 'false') {
+    problems.push(`${ENV.allowCustomHost} must be true or false`);
+  }
+  const rawBaseUrl =
     value(ENV.baseUrl) ??
     (knownEnvironment ? CASHFREE_BASE_URLS[environment as CashfreeEnvironment] : CASHFREE_BASE_URLS.sandbox);
-  const baseUrlProblem = checkBaseUrl(cashfreeBaseUrl);
-  if (baseUrlProblem) problems.push(`${ENV.baseUrl} ${baseUrlProblem}`);
+  const baseUrl = checkBaseUrl(rawBaseUrl, allowCustomHostRaw === 'true');
+  if (typeof baseUrl !== 'string') problems.push(`${ENV.baseUrl} ${baseUrl.problem}`);
 
   const apiVersion = value(ENV.apiVersion) ?? DEFAULTS.apiVersion;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(apiVersion)) problems.push(`${ENV.apiVersion} must look like YYYY-MM-DD`);
 
+  const problemsBeforeTimes = problems.length;
+  const requestBudgetMs = integer(ENV.requestBudgetMs, DEFAULTS.requestBudgetMs, 500, 30_000);
+  const credentialsTimeoutMs = integer(ENV.credentialsTimeoutMs, DEFAULTS.credentialsTimeoutMs, 100, 30_000);
+  // Compared only when both are valid, so one bad value is not reported twice.
+  if (problems.length === problemsBeforeTimes && credentialsTimeoutMs > requestBudgetMs) {
+    problems.push(`${ENV.credentialsTimeoutMs} must not exceed ${ENV.requestBudgetMs}`);
+  }
+
   const config: Config = {
     secretId: secretId ?? '',
-    cashfreeBaseUrl: cashfreeBaseUrl.replace(/\/+$/, ''),
+    cashfreeBaseUrl: typeof baseUrl === 'string' ? baseUrl : '',
     apiVersion,
     credentialsTtlSeconds: integer(ENV.credentialsTtlSeconds, DEFAULTS.credentialsTtlSeconds, 30, 3600),
     attemptTimeoutMs: integer(ENV.attemptTimeoutMs, DEFAULTS.attemptTimeoutMs, 100, 30_000),
     maxAttempts: integer(ENV.maxAttempts, DEFAULTS.maxAttempts, 1, 5),
+    requestBudgetMs,
+    credentialsTimeoutMs,
   };
 
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
@@ -110,18 +142,31 @@ export function wholeNumber(
   return parsed;
 }
 
-function checkBaseUrl(raw: string): string | undefined {
+/**
+ * The base URL in canonical form (`origin + path`, no trailing slash), or why it is refused. The raw text is
+ * checked as well as the parsed URL: the parser silently drops an empty query (`...pg?`), an empty fragment and
+ * empty user info (`https://@host`), which would otherwise pass as a clean URL that is not what was configured.
+ */
+function checkBaseUrl(raw: string, allowCustomHost: boolean): string | { problem: string } {
+  if (/[?#@\\\s]/.test(raw) || [...raw].some((ch) => ch < ' ' || ch === '\u007f')) {
+    return { problem: 'must not carry a query, fragment, user info, backslash or whitespace' };
+  }
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return 'must be an absolute URL';
+    return { problem: 'must be an absolute URL' };
   }
-  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    return 'must not carry a query, fragment or user info';
-  }
-  if (url.protocol === 'https:') return undefined;
+  const loopback = LOOPBACK_HOSTS.has(url.hostname);
   // Plain http would send the client secret in clear text; only a simulator on this machine may use it.
-  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return undefined;
-  return 'must use https (plain http only for a loopback host)';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    return { problem: 'must use https (plain http only for a loopback host)' };
+  }
+  // A typo must not send the production key pair to someone else's host.
+  if (!loopback && !allowCustomHost && !(CASHFREE_HOSTS.has(url.hostname) && url.port === '')) {
+    return {
+      problem: `must be on ${[...CASHFREE_HOSTS].join(' or ')} (set ${ENV.allowCustomHost}=true for an egress proxy)`,
+    };
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }

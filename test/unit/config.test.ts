@@ -28,6 +28,16 @@ describe('readConfig', () => {
     expect(config.credentialsTtlSeconds).toBe(DEFAULTS.credentialsTtlSeconds);
     expect(config.attemptTimeoutMs).toBe(DEFAULTS.attemptTimeoutMs);
     expect(config.maxAttempts).toBe(DEFAULTS.maxAttempts);
+    expect(config.requestBudgetMs).toBe(5000);
+    expect(config.credentialsTimeoutMs).toBe(2000);
+  });
+
+  it('leaves room in the default budget for a timed-out attempt to be retried', () => {
+    // Act
+    const { attemptTimeoutMs, requestBudgetMs } = readConfig({ [ENV.secretId]: SECRET_ID });
+
+    // Assess: two full attempts and the longest pause between them (1 s) fit
+    expect(2 * attemptTimeoutMs + 1000).toBeLessThanOrEqual(requestBudgetMs);
   });
 
   it('keeps the default credential TTL in minutes, neither seconds nor forever', () => {
@@ -47,6 +57,8 @@ describe('readConfig', () => {
       [ENV.credentialsTtlSeconds]: '600',
       [ENV.attemptTimeoutMs]: '2500',
       [ENV.maxAttempts]: '5',
+      [ENV.requestBudgetMs]: '8000',
+      [ENV.credentialsTimeoutMs]: '1500',
     };
 
     // Act
@@ -58,6 +70,8 @@ describe('readConfig', () => {
       credentialsTtlSeconds: 600,
       attemptTimeoutMs: 2500,
       maxAttempts: 5,
+      requestBudgetMs: 8000,
+      credentialsTimeoutMs: 1500,
     });
   });
 
@@ -92,21 +106,48 @@ describe('readConfig', () => {
     expect(config.cashfreeBaseUrl).toBe(expected);
   });
 
-  it('lets CASHFREE_BASE_URL override the environment base URL', () => {
+  it('lets CASHFREE_BASE_URL override the environment base URL with another Cashfree host', () => {
     // Act
     const config = readConfig({
       [ENV.secretId]: SECRET_ID,
       [ENV.environment]: 'production',
-      [ENV.baseUrl]: 'https://cashfree-proxy.internal.example/pg',
+      [ENV.baseUrl]: 'https://sandbox.cashfree.com/pg',
     });
 
     // Assess
+    expect(config.cashfreeBaseUrl).toBe('https://sandbox.cashfree.com/pg');
+  });
+
+  it('accepts a host of its own, such as an egress proxy, only with CASHFREE_ALLOW_CUSTOM_HOST=true', () => {
+    // Prepare
+    const env = { [ENV.secretId]: SECRET_ID, [ENV.baseUrl]: 'https://cashfree-proxy.internal.example/pg' };
+
+    // Act
+    const refused = configError(env);
+    const config = readConfig({ ...env, [ENV.allowCustomHost]: 'true' });
+
+    // Assess
+    expect(refused.message).toContain(ENV.baseUrl);
+    expect(refused.message).toContain(ENV.allowCustomHost);
     expect(config.cashfreeBaseUrl).toBe('https://cashfree-proxy.internal.example/pg');
   });
 
   it.each([
-    ['https://example.test/pg/', 'https://example.test/pg'],
-    ['https://example.test/pg///', 'https://example.test/pg'],
+    'https://cashfree.example.com/pg',
+    'https://api.cashfree.com.example.com/pg',
+    'https://sandbox.cashfree.com:8443/pg',
+    'https://10.0.0.7/pg',
+  ])('refuses %s when no custom host is allowed', (baseUrl) => {
+    // Act
+    const error = configError({ [ENV.secretId]: SECRET_ID, [ENV.baseUrl]: baseUrl, [ENV.allowCustomHost]: 'false' });
+
+    // Assess
+    expect(error.message).toContain(ENV.baseUrl);
+  });
+
+  it.each([
+    ['https://sandbox.cashfree.com/pg/', 'https://sandbox.cashfree.com/pg'],
+    ['https://API.Cashfree.com:443/pg///', 'https://api.cashfree.com/pg'],
     ['http://127.0.0.1:4010/pg/', 'http://127.0.0.1:4010/pg'],
   ])('trims the trailing slashes of %s', (baseUrl, expected) => {
     // Act
@@ -137,6 +178,14 @@ describe('readConfig', () => {
     'https://user:pass@sandbox.cashfree.com/pg',
     'https://sandbox.cashfree.com/pg?x=1',
     'https://sandbox.cashfree.com/pg#top',
+    'https://sandbox.cashfree.com/pg?',
+    'https://sandbox.cashfree.com/pg#',
+    'https://@sandbox.cashfree.com/pg',
+    'https://:@sandbox.cashfree.com/pg',
+    'http://127.0.0.1:4010/pg?',
+    'https://evil.example\\@sandbox.cashfree.com/pg',
+    'https://sandbox.cashfree.com/p g',
+    'https://sandbox.cashfree.com/pg\u0000',
   ])('refuses the base URL %s, naming CASHFREE_BASE_URL', (baseUrl) => {
     // Act
     const error = configError({ [ENV.secretId]: SECRET_ID, [ENV.baseUrl]: baseUrl });
@@ -161,6 +210,12 @@ describe('readConfig', () => {
     [ENV.maxAttempts, '6'],
     [ENV.maxAttempts, '2.5'],
     [ENV.maxAttempts, '-1'],
+    [ENV.requestBudgetMs, '499'],
+    [ENV.requestBudgetMs, '30001'],
+    [ENV.credentialsTimeoutMs, '99'],
+    [ENV.credentialsTimeoutMs, 'soon'],
+    [ENV.allowCustomHost, 'yes'],
+    [ENV.allowCustomHost, 'TRUE'],
   ])('refuses %s=%s with a ConfigError naming only that variable', (name, value) => {
     // Prepare
     const env = { [ENV.secretId]: SECRET_ID, [name]: value };
@@ -179,6 +234,8 @@ describe('readConfig', () => {
     [ENV.attemptTimeoutMs, '100', 'attemptTimeoutMs', 100],
     [ENV.attemptTimeoutMs, '30000', 'attemptTimeoutMs', 30_000],
     [ENV.maxAttempts, '1', 'maxAttempts', 1],
+    [ENV.requestBudgetMs, '2000', 'requestBudgetMs', 2000],
+    [ENV.credentialsTimeoutMs, '5000', 'credentialsTimeoutMs', 5000],
   ] as const)('accepts the boundary value %s=%s', (name, value, key, expected) => {
     // Act
     const config = readConfig({ [ENV.secretId]: SECRET_ID, [name]: value });
@@ -196,6 +253,9 @@ describe('readConfig', () => {
       [ENV.credentialsTtlSeconds]: '5',
       [ENV.attemptTimeoutMs]: 'fast',
       [ENV.maxAttempts]: '10',
+      [ENV.requestBudgetMs]: '1000',
+      [ENV.credentialsTimeoutMs]: '2000',
+      [ENV.allowCustomHost]: 'maybe',
     };
 
     // Act
@@ -203,6 +263,18 @@ describe('readConfig', () => {
 
     // Assess
     for (const name of Object.values(ENV)) expect(error.message).toContain(name);
+  });
+
+  it('refuses a credentials timeout longer than the request budget', () => {
+    // Act
+    const error = configError({
+      [ENV.secretId]: SECRET_ID,
+      [ENV.requestBudgetMs]: '1000',
+      [ENV.credentialsTimeoutMs]: '1001',
+    });
+
+    // Assess
+    expect(error.message).toContain(ENV.credentialsTimeoutMs);
   });
 
   it.each(['constructor', 'toString', '__proto__'])(
