@@ -10,20 +10,25 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from './errors.ts';
-import type { InstrumentIds } from './request.ts';
+import { type InstrumentIds, MAX_ID_LENGTH } from './request.ts';
+import { MAX_BODY_BYTES, type Transport, type TransportResult } from './transport.ts';
 
-const optionalString = v.optional(v.string());
-const requiredString = v.pipe(v.string(), v.nonEmpty());
-
-// The seven documented fields, nothing else: valibot's object drops any key Cashfree adds.
+// The seven documented fields, nothing else: valibot's object drops any key Cashfree adds. Each has a format
+// and a length cap, so a 200 can pass through only what a card-network token answer can hold.
 const cryptogramSchema = v.object({
-  instrument_id: optionalString,
-  token_requestor_id: optionalString,
-  card_number: requiredString,
-  card_expiry_mm: optionalString,
-  card_expiry_yy: optionalString,
-  cryptogram: requiredString,
-  card_display: optionalString,
+  instrument_id: v.optional(v.pipe(v.string(), v.maxLength(MAX_ID_LENGTH))),
+  // Card networks issue 11-digit TRIDs; 32 leaves room without letting a large field through.
+  token_requestor_id: v.optional(v.pipe(v.string(), v.regex(/^\d{1,32}$/))),
+  card_number: v.pipe(v.string(), v.regex(/^\d{12,19}$/)),
+  card_expiry_mm: v.optional(v.pipe(v.string(), v.regex(/^(0[1-9]|1[0-2])$/))),
+  // Four digits in Cashfree's example, two in some of its other material.
+  card_expiry_yy: v.optional(v.pipe(v.string(), v.regex(/^(\d{2}|\d{4})$/))),
+  cryptogram: v.pipe(
+    v.string(),
+    v.maxLength(512),
+    v.check((value) => value.trim() !== ''),
+  ),
+  card_display: v.optional(v.pipe(v.string(), v.maxLength(19))),
 });
 
 export type Cryptogram = v.InferOutput<typeof cryptogramSchema>;
@@ -44,11 +49,16 @@ export interface UpstreamRecord {
   retries: number;
   latencyMs: number;
   credentialRefreshed: boolean;
+  /**
+   * Requests the transport sent again on a new connection because a reused one was dead before any response
+   * byte (an idle connection dropped by a NAT, or while the environment was frozen). Not attempts, not errors.
+   */
+  freshConnectionRetries: number;
   status?: number;
   outcome?: UpstreamOutcome;
   /** Cashfree's error `code`, only when it is a plain snake_case word. */
   cashfreeCode?: string;
-  /** The network error's code (ECONNRESET, ...), never its message. */
+  /** The network error's code (ECONNRESET, CERT_HAS_EXPIRED, ...), never its message. */
   networkErrorCode?: string;
 }
 
@@ -57,14 +67,17 @@ export const newUpstreamRecord = (): UpstreamRecord => ({
   retries: 0,
   latencyMs: 0,
   credentialRefreshed: false,
+  freshConnectionRetries: 0,
 });
 
 export interface CashfreeClientOptions {
+  /** Canonical base URL (`config.cashfreeBaseUrl`): the request URL is this plus the documented path. */
   baseUrl: string;
   apiVersion: string;
   attemptTimeoutMs: number;
   maxAttempts: number;
   credentials: CredentialsProvider;
+  transport: Transport;
   random?: () => number;
   now?: () => number;
 }
@@ -72,39 +85,39 @@ export interface CashfreeClientOptions {
 export interface CryptogramCall {
   ids: InstrumentIds;
   requestId: string;
-  /** Absolute time by which an answer must be ready, already short of the Lambda deadline. */
+  /** Absolute time by which an answer must be ready, already short of the Lambda deadline and the budget. */
   deadlineAtMs: number;
   record: UpstreamRecord;
 }
 
 /** No attempt starts with less time than this left: it could not finish, and the caller is better told now. */
 export const MIN_ATTEMPT_MS = 100;
+/** The longest 429 delay worth waiting inside a request; a longer one is the caller's to wait. */
+export const MAX_RATE_LIMIT_WAIT_SECONDS = 1;
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 1000;
 const DEFAULT_RATE_LIMIT_WAIT_SECONDS = 1;
 const SAFE_CODE = /^[a-z_]{1,64}$/;
-
-type AttemptResult =
-  | { kind: 'response'; status: number; headers: Headers; text: string }
-  | { kind: 'timeout' }
-  | { kind: 'network'; code: string | undefined };
+const SAFE_NETWORK_CODE = /^[A-Z0-9_]{1,64}$/;
 
 export interface CashfreeClient {
   getCryptogram(call: CryptogramCall): Promise<Cryptogram>;
 }
 
 /**
- * The upstream client: one GET per attempt on Node's global fetch (one keep-alive pool per process), each
+ * The upstream client: one GET per attempt on the keep-alive transport (no redirects, bounded bodies), each
  * attempt bounded by the invocation's deadline; bounded jittered retries on 5xx, resets and timeouts; waits
- * out a 429 when Cashfree's delay fits; one credential refresh on 401/403.
+ * out a short 429 when it fits; one credential refresh on 401/403.
  */
 export function createCashfreeClient(options: CashfreeClientOptions): CashfreeClient {
-  const { baseUrl, apiVersion, attemptTimeoutMs, maxAttempts, credentials } = options;
+  const { baseUrl, apiVersion, attemptTimeoutMs, maxAttempts, credentials, transport } = options;
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
 
   async function getCryptogram({ ids, requestId, deadlineAtMs, record }: CryptogramCall) {
-    const url = `${baseUrl}/customers/${encodeURIComponent(ids.customerId)}/instruments/${encodeURIComponent(ids.instrumentId)}/cryptogram`;
+    const url = new URL(
+      `${baseUrl}/customers/${encodeURIComponent(ids.customerId)}/instruments/${encodeURIComponent(ids.instrumentId)}/cryptogram`,
+    );
     const remainingMs = () => deadlineAtMs - now();
 
     let creds = await credentials.get(deadlineAtMs);
@@ -126,29 +139,40 @@ export function createCashfreeClient(options: CashfreeClientOptions): CashfreeCl
 
       const startedAtMs = now();
       record.attempts++;
-      const result = await attempt(
+      const result: TransportResult = await transport.request({
         url,
-        requestHeaders(creds, apiVersion, requestId),
-        Math.min(attemptTimeoutMs, budgetMs),
-      );
+        headers: requestHeaders(creds, apiVersion, requestId),
+        timeoutMs: Math.min(attemptTimeoutMs, budgetMs),
+        maxBodyBytes: MAX_BODY_BYTES,
+      });
       record.latencyMs += now() - startedAtMs;
+      if (result.freshConnectionRetry) record.freshConnectionRetries++;
 
       if (result.kind === 'timeout') {
         record.outcome = 'timeout';
-        if (await retryAfter(0)) continue;
+        // Never at once: an upstream that is slow now is rarely fast a millisecond later.
+        if (await retryAfter(timeoutPauseMs(record.retries, random))) continue;
         throw new UpstreamTimeoutError('attempt timeout');
       }
       if (result.kind === 'network') {
         record.outcome = 'network_error';
-        record.networkErrorCode = result.code;
-        if (await retryAfter(backoffMs(record.retries, random))) continue;
-        throw new UpstreamUnavailableError(result.code);
+        record.networkErrorCode =
+          result.code !== undefined && SAFE_NETWORK_CODE.test(result.code) ? result.code : undefined;
+        // A certificate that does not verify will not verify a moment later either.
+        if (!result.certificate && (await retryAfter(backoffMs(record.retries, random)))) continue;
+        throw new UpstreamUnavailableError(result.certificate ? 'certificate' : result.code);
       }
 
       const { status } = result;
       record.status = status;
-      if (status === 200) return parseCryptogram(result.text, record);
-      record.cashfreeCode = errorCode(result.text);
+      if (status === 200) {
+        if (result.bodyTruncated) {
+          record.outcome = 'invalid_response';
+          throw new UpstreamInvalidResponseError('body over the size cap');
+        }
+        return parseCryptogram(result.body, ids, record);
+      }
+      record.cashfreeCode = errorCode(result.body);
 
       if (status === 401 || status === 403) {
         record.outcome = 'auth_rejected';
@@ -160,7 +184,7 @@ export function createCashfreeClient(options: CashfreeClientOptions): CashfreeCl
       if (status === 429) {
         record.outcome = 'rate_limited';
         const waitSeconds = rateLimitWaitSeconds(result.headers);
-        if (await retryAfter(waitSeconds * 1000)) continue;
+        if (waitSeconds <= MAX_RATE_LIMIT_WAIT_SECONDS && (await retryAfter(waitSeconds * 1000))) continue;
         throw new RateLimitedError(waitSeconds);
       }
       if (PASSED_THROUGH_STATUSES.has(status)) {
@@ -172,6 +196,7 @@ export function createCashfreeClient(options: CashfreeClientOptions): CashfreeCl
         if (await retryAfter(backoffMs(record.retries, random))) continue;
         throw new UpstreamUnavailableError(`status ${status}`);
       }
+      // 3xx included: the transport never follows Location, so the key pair goes to the configured origin only.
       record.outcome = 'invalid_response';
       throw new UpstreamInvalidResponseError(`status ${status}`);
     }
@@ -190,38 +215,21 @@ function requestHeaders(creds: CashfreeCredentials, apiVersion: string, requestI
   };
 }
 
-async function attempt(url: string, headers: Record<string, string>, timeoutMs: number): Promise<AttemptResult> {
-  // One controller and one cleared timer per attempt: AbortSignal.timeout/any would leave a live timer and
-  // signal graph behind every finished call until the timeout fires, which the warm benchmark shows as GC time.
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  try {
-    const response = await fetch(url, { headers, signal: controller.signal });
-    // The body is read under the same signal, so a response that stalls mid-body is a timeout too.
-    const text = await response.text();
-    return { kind: 'response', status: response.status, headers: response.headers, text };
-  } catch (error) {
-    // A fetch error's cause can hold the request, headers included: only its code leaves this function.
-    if (controller.signal.aborted) return { kind: 'timeout' };
-    return { kind: 'network', code: networkErrorCode(error) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function parseCryptogram(text: string, record: UpstreamRecord): Cryptogram {
+function parseCryptogram(text: string, ids: InstrumentIds, record: UpstreamRecord): Cryptogram {
+  record.outcome = 'invalid_response';
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     // JSON.parse's message quotes the text, which may hold a token PAN: it is dropped, not wrapped.
-    record.outcome = 'invalid_response';
     throw new UpstreamInvalidResponseError('body is not JSON');
   }
+  // Neither the issues nor the input are kept: both can quote a token PAN or a cryptogram.
   const result = v.safeParse(cryptogramSchema, body);
-  if (!result.success) {
-    record.outcome = 'invalid_response';
-    throw new UpstreamInvalidResponseError('body lacks required fields');
+  if (!result.success) throw new UpstreamInvalidResponseError('body fields missing or malformed');
+  const { instrument_id } = result.output;
+  if (instrument_id !== undefined && instrument_id !== ids.instrumentId) {
+    throw new UpstreamInvalidResponseError('body describes another instrument');
   }
   record.outcome = 'success';
   return result.output;
@@ -236,16 +244,13 @@ function errorCode(text: string): string | undefined {
   }
 }
 
-function networkErrorCode(error: unknown): string | undefined {
-  const cause = error instanceof Error ? error.cause : undefined;
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code) ? code : undefined;
-}
-
-/** Cashfree's own delay when it gives one (x-ratelimit-retry, then Retry-After), in whole seconds, at least 1. */
-export function rateLimitWaitSeconds(headers: Headers): number {
+/**
+ * Cashfree's own delay when it gives one (x-ratelimit-retry, then Retry-After), in whole seconds, at least 1.
+ * `headers` has lower-case names, as the transport returns them.
+ */
+export function rateLimitWaitSeconds(headers: Readonly<Record<string, string | undefined>>): number {
   for (const name of ['x-ratelimit-retry', 'retry-after']) {
-    const value = headers.get(name)?.trim();
+    const value = headers[name]?.trim();
     if (!value) continue;
     if (/^\d+$/.test(value)) {
       // 0 means "within the limit" in x-ratelimit-retry: look at the next header rather than parse it as a date.
@@ -261,4 +266,10 @@ export function rateLimitWaitSeconds(headers: Headers): number {
 /** Full jitter: a random wait up to an exponentially growing cap, so retrying callers do not move in step. */
 export function backoffMs(retriesSoFar: number, random: () => number): number {
   return Math.floor(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retriesSoFar));
+}
+
+/** Equal jitter: at least half the backoff cap, so a timed-out attempt is never repeated at once. */
+export function timeoutPauseMs(retriesSoFar: number, random: () => number): number {
+  const capMs = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retriesSoFar);
+  return Math.floor(capMs / 2 + random() * (capMs / 2));
 }

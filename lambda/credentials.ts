@@ -26,6 +26,8 @@ export interface CredentialsProviderOptions {
   client: Pick<SecretsManagerClient, 'send'>;
   secretId: string;
   ttlSeconds: number;
+  /** Longest one read may take, whatever the caller's deadline: a hanging Secrets Manager must not eat the budget. */
+  readTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -44,24 +46,34 @@ const PERMANENT_SECRET_ERRORS = new Set([
 ]);
 
 export function createCredentialsProvider(options: CredentialsProviderOptions): CredentialsProvider {
-  const { client, secretId, ttlSeconds, now = Date.now } = options;
+  const { client, secretId, ttlSeconds, readTimeoutMs = Number.POSITIVE_INFINITY, now = Date.now } = options;
   let cached: { value: CashfreeCredentials; expiresAtMs: number } | undefined;
-  let inFlight: Promise<CashfreeCredentials> | undefined;
+  let inFlight: { promise: Promise<CashfreeCredentials>; signal: AbortSignal | undefined } | undefined;
 
   // Only successes are stored: a failed read leaves the cache as it was, so the next call tries again.
   const load = (deadlineAtMs?: number): Promise<CashfreeCredentials> => {
-    if (inFlight) return inFlight;
+    // A read whose bound has passed is failing, not pending (its rejection may still be on its way): a caller
+    // must not join it, or an init read that timed out would answer the first invocation with its failure.
+    if (inFlight && !inFlight.signal?.aborted) return inFlight.promise;
     // Made only when a read starts, so a warm call allocates no timer.
-    const signal = deadlineAtMs === undefined ? undefined : AbortSignal.timeout(Math.max(0, deadlineAtMs - now()));
-    inFlight = readSecret(client, secretId, signal)
-      .then((value) => {
-        cached = { value, expiresAtMs: now() + ttlSeconds * 1000 };
-        return value;
-      })
-      .finally(() => {
-        inFlight = undefined;
-      });
-    return inFlight;
+    const boundMs = Math.min(
+      readTimeoutMs,
+      deadlineAtMs === undefined ? Number.POSITIVE_INFINITY : deadlineAtMs - now(),
+    );
+    const signal = Number.isFinite(boundMs) ? AbortSignal.timeout(Math.max(0, boundMs)) : undefined;
+    const entry = {
+      signal,
+      promise: readSecret(client, secretId, signal)
+        .then((value) => {
+          cached = { value, expiresAtMs: now() + ttlSeconds * 1000 };
+          return value;
+        })
+        .finally(() => {
+          if (inFlight === entry) inFlight = undefined;
+        }),
+    };
+    inFlight = entry;
+    return entry.promise;
   };
 
   return {

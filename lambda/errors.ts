@@ -89,12 +89,16 @@ export class UpstreamTimeoutError extends HttpError {
   }
 }
 
+/** What a 503 tells the caller to wait: a failed read is never cached, so the next call reads again at once. */
+export const CREDENTIALS_RETRY_AFTER_SECONDS = 1;
+
 export class CredentialsUnavailableError extends HttpError {
   override name = 'CredentialsUnavailableError';
   constructor(cause?: unknown) {
     super(503, 'credentials_unavailable', 'The service credentials could not be loaded; retry shortly', {
       cause,
       expose: true,
+      headers: { 'retry-after': String(CREDENTIALS_RETRY_AFTER_SECONDS) },
     });
   }
 }
@@ -117,3 +121,20 @@ export class InternalError extends HttpError {
 export function toHttpError(error: unknown): HttpError {
   return error instanceof HttpError ? error : new InternalError(error);
 }
+
+/**
+ * Every `{ status, code }` the function can answer with, built from the classes themselves (one instance of
+ * each, one per passed-through Cashfree status) so the list cannot drift from what is thrown.
+ */
+export const FUNCTION_ERRORS: readonly { status: number; code: string }[] = [
+  new InvalidRequestError(''),
+  ...[...PASSED_THROUGH_STATUSES].map((status) => new UpstreamRejectedError(status)),
+  new RateLimitedError(1),
+  new UpstreamAuthError(),
+  new UpstreamUnavailableError(),
+  new UpstreamInvalidResponseError(),
+  new UpstreamTimeoutError(),
+  new CredentialsUnavailableError(),
+  new CredentialsInvalidError(),
+  new InternalError(),
+].map(({ statusCode, code }) => ({ status: statusCode, code }));

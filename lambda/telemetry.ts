@@ -12,6 +12,7 @@ export const METRIC = {
   upstreamAuthRejected: 'UpstreamAuthRejected',
   upstreamRateLimited: 'UpstreamRateLimited',
   upstreamServerError: 'UpstreamServerError',
+  upstreamInvalidResponse: 'UpstreamInvalidResponse',
   upstreamTimeout: 'UpstreamTimeout',
   upstreamNetworkError: 'UpstreamNetworkError',
   upstreamRetries: 'UpstreamRetries',
@@ -21,7 +22,9 @@ export const METRIC = {
 
 export interface InvocationSummary {
   requestId: string;
+  apiRequestId?: string | undefined;
   awsRequestId: string;
+  traceId?: string | undefined;
   functionName: string;
   status: number;
   durationMs: number;
@@ -35,7 +38,7 @@ const OUTCOME_METRIC: Record<UpstreamOutcome, string> = {
   auth_rejected: METRIC.upstreamAuthRejected,
   rate_limited: METRIC.upstreamRateLimited,
   server_error: METRIC.upstreamServerError,
-  invalid_response: METRIC.upstreamServerError,
+  invalid_response: METRIC.upstreamInvalidResponse,
   timeout: METRIC.upstreamTimeout,
   network_error: METRIC.upstreamNetworkError,
 };
@@ -82,7 +85,9 @@ export function invocationLine(summary: InvocationSummary, timestampMs: number):
     level: summary.status >= 500 ? 'ERROR' : 'INFO',
     message: 'cryptogram request',
     requestId: summary.requestId,
+    apiRequestId: summary.apiRequestId,
     awsRequestId: summary.awsRequestId,
+    traceId: summary.traceId,
     status: summary.status,
     durationMs: summary.durationMs,
     ...(error && { errorCode: error.code, error: describe(error) }),
@@ -93,6 +98,8 @@ export function invocationLine(summary: InvocationSummary, timestampMs: number):
       retries: upstream.retries,
       latencyMs: upstream.latencyMs,
       credentialRefreshed: upstream.credentialRefreshed,
+      // Only when it happened: most lines would otherwise carry a zero nobody reads.
+      freshConnectionRetries: upstream.freshConnectionRetries > 0 ? upstream.freshConnectionRetries : undefined,
       cashfreeCode: upstream.cashfreeCode,
       networkErrorCode: upstream.networkErrorCode,
     },

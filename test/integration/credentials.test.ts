@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_SECRET_ID } from '../../local/embedded.ts';
+import { startHostileServer } from '../support/hostile-server.ts';
 import { invoke, setUp } from './harness.ts';
 
 const ctx = await setUp();
@@ -7,17 +9,31 @@ const { upstreams } = ctx;
 const reads = () => upstreams.secretsManager.reads;
 
 describe('credential caching', () => {
-  it('reads the secret once for many warm invocations', async () => {
-    const handler = await ctx.loadHandler();
+  it('reads the secret during init, so the first invocation does not wait for it', async () => {
     const readsBefore = reads();
+    const handler = await ctx.loadHandler();
+    const readsAtInit = reads() - readsBefore;
+
+    const { response } = await invoke(handler);
+
+    expect(readsAtInit).toBe(1);
+    expect(response.statusCode).toBe(200);
+    expect(reads() - readsBefore).toBe(1);
+  });
+
+  it('reads the secret once for many warm invocations', async () => {
+    const readsBefore = reads();
+    const handler = await ctx.loadHandler();
 
     for (let i = 0; i < 20; i++) expect((await invoke(handler)).response.statusCode).toBe(200);
 
     expect(reads() - readsBefore).toBe(1);
   });
 
-  it('shares one secret read among concurrent cold invocations', async () => {
+  it('shares one secret read among concurrent first invocations after a failed init read', async () => {
+    upstreams.secretsManager.setMode('throttled');
     const handler = await ctx.loadHandler();
+    upstreams.secretsManager.setMode('ok');
     const readsBefore = reads();
 
     const results = await Promise.all(Array.from({ length: 10 }, () => invoke(handler)));
@@ -25,6 +41,29 @@ describe('credential caching', () => {
     expect(results.map((r) => r.response.statusCode)).toEqual(Array(10).fill(200));
     expect(reads() - readsBefore).toBe(1);
   });
+});
+
+describe('init', () => {
+  it.each([
+    ['throttled', 'throttling'],
+    ['hang', 'never answering'],
+  ] as const)(
+    'survives Secrets Manager %s at init within the bound, and the first invocation reads again',
+    async (mode, _description) => {
+      upstreams.secretsManager.setMode(mode);
+      const startedAtMs = Date.now();
+      const handler = await ctx.loadHandler({ CREDENTIALS_TIMEOUT_MS: '300' });
+      const initMs = Date.now() - startedAtMs;
+      upstreams.secretsManager.setMode('ok');
+      const readsBefore = reads();
+
+      const { response } = await invoke(handler);
+
+      expect(initMs).toBeLessThan(300 + 1500);
+      expect(response.statusCode).toBe(200);
+      expect(reads() - readsBefore).toBe(1);
+    },
+  );
 });
 
 describe('credential rotation', () => {
@@ -73,30 +112,67 @@ describe('Secrets Manager failing', () => {
   it.each([
     ['throttled', 'throttling'],
     ['internal_error', 'an internal error'],
-  ] as const)('answers 503 when Secrets Manager is %s, and the next call reads again', async (mode, _description) => {
-    const handler = await ctx.loadHandler();
-    upstreams.secretsManager.setMode(mode);
-    const callsBefore = upstreams.cashfree.requests.length;
+  ] as const)(
+    'answers 503 with Retry-After when Secrets Manager is %s, and the next call reads again',
+    async (mode, _description) => {
+      upstreams.secretsManager.setMode(mode);
+      const handler = await ctx.loadHandler();
+      const callsBefore = upstreams.cashfree.requests.length;
 
-    const failed = await invoke(handler);
-    upstreams.secretsManager.setMode('ok');
-    const recovered = await invoke(handler);
+      const failed = await invoke(handler);
+      upstreams.secretsManager.setMode('ok');
+      const recovered = await invoke(handler);
 
-    expect(failed.response.statusCode).toBe(503);
-    expect(failed.body.code).toBe('credentials_unavailable');
-    expect(recovered.response.statusCode).toBe(200);
-    expect(upstreams.cashfree.requests.length - callsBefore).toBe(1);
-  });
+      expect(failed.response.statusCode).toBe(503);
+      expect(failed.body.code).toBe('credentials_unavailable');
+      expect(Number(failed.response.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(recovered.response.statusCode).toBe(200);
+      expect(upstreams.cashfree.requests.length - callsBefore).toBe(1);
+    },
+  );
 
   it('answers 503 before the Lambda deadline when Secrets Manager never answers', async () => {
-    const handler = await ctx.loadHandler();
     upstreams.secretsManager.setMode('hang');
+    const handler = await ctx.loadHandler({ CREDENTIALS_TIMEOUT_MS: '300' });
 
-    const { response, elapsedMs } = await invoke(handler, {}, 1500);
+    const { response, elapsedMs } = await invoke(handler, {}, 1000);
     upstreams.secretsManager.setMode('ok');
 
     expect(response.statusCode).toBe(503);
-    expect(elapsedMs).toBeLessThan(1500);
+    expect(elapsedMs).toBeLessThan(1000);
+  });
+
+  it('answers 503 with Retry-After at its own bound when Secrets Manager never answers, whatever the time left', async () => {
+    upstreams.secretsManager.setMode('hang');
+    const handler = await ctx.loadHandler({ CREDENTIALS_TIMEOUT_MS: '400' });
+
+    const { response, body, elapsedMs } = await invoke(handler, {}, 10_000);
+    upstreams.secretsManager.setMode('ok');
+
+    expect(response.statusCode).toBe(503);
+    expect(body.code).toBe('credentials_unavailable');
+    expect(response.headers?.['retry-after']).toBe('1');
+    expect(elapsedMs).toBeGreaterThanOrEqual(350);
+    expect(elapsedMs).toBeLessThan(400 + 1000);
+  });
+
+  it('answers 503 when Secrets Manager is slow, within the read bound', async () => {
+    // A stand-in that answers only after 3 s: slower than the bound, faster than the function timeout.
+    const slow = await startHostileServer(async (_req, res) => {
+      await sleep(3000);
+      res.writeHead(500).end();
+    });
+    const handler = await ctx.loadHandler({
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: slow.origin,
+      CREDENTIALS_TIMEOUT_MS: '500',
+    });
+
+    const { response, elapsedMs } = await invoke(handler, {}, 10_000);
+    await slow.close();
+
+    expect(response.statusCode).toBe(503);
+    expect(response.headers?.['retry-after']).toBe('1');
+    expect(elapsedMs).toBeLessThan(500 + 1000);
   });
 
   it('answers 503 when Secrets Manager is unreachable', async () => {
@@ -114,8 +190,8 @@ describe('Secrets Manager failing', () => {
     ['lacks client_secret', JSON.stringify({ client_id: 'abc' })],
     ['lacks client_id', JSON.stringify({ client_secret: 'abc' })],
   ])('answers 500 without calling Cashfree when the secret %s', async (_, value) => {
-    const handler = await ctx.loadHandler();
     upstreams.secretsManager.setSecret(LOCAL_SECRET_ID, value);
+    const handler = await ctx.loadHandler();
     const callsBefore = upstreams.cashfree.requests.length;
 
     const { response, body } = await invoke(handler);

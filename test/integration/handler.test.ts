@@ -82,6 +82,8 @@ describe('a valid request', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
       requestId: 'log-line-check',
+      apiRequestId: expect.any(String),
+      awsRequestId: expect.any(String),
       status: 200,
       upstream: { status: 200, attempts: 1, retries: 0, outcome: 'success' },
     });
@@ -163,14 +165,18 @@ describe('Cashfree failing', () => {
     ['503', 'a plain-text 503'],
     ['reset', 'reset connections'],
   ] as const)('answers 502 after a bounded number of attempts on %s (%s)', async (fault, _description) => {
-    upstreams.cashfree.failNext(fault, 3);
     const callsBefore = cashfreeCalls();
+    const before = logLines(ctx.output).length;
 
-    const { response, body } = await invoke(handler);
+    // The simulator's sim_<fault> customer plays the fault on every request, however many arrive.
+    const { response, body } = await invoke(handler, { customerId: `sim_${fault}` });
 
     expect(response.statusCode).toBe(502);
     expect(body).toEqual({ message: 'Cashfree is unavailable', code: 'upstream_unavailable' });
-    expect(cashfreeCalls() - callsBefore).toBe(3);
+    const upstream = logLines(ctx.output).slice(before)[0]?.upstream as Record<string, number>;
+    expect(upstream.attempts).toBe(3);
+    // A reset on a reused connection is sent once more on a new one, outside the attempts.
+    expect(cashfreeCalls() - callsBefore).toBe(3 + (upstream.freshConnectionRetries ?? 0));
   });
 
   it.each([
@@ -194,7 +200,7 @@ describe('Cashfree failing', () => {
     expect(elapsedMs).toBeGreaterThanOrEqual(1000);
   });
 
-  it('answers 429 with Retry-After when the rate-limit delay does not fit in the deadline', async () => {
+  it('answers 429 with Retry-After when the rate-limit delay does not fit in the time left', async () => {
     upstreams.cashfree.failNext('429');
 
     const { response, body } = await invoke(handler, {}, 1000);

@@ -18,6 +18,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '../../lambda/errors.ts';
+import { createTransport, type Transport } from '../../lambda/transport.ts';
 import {
   type CashfreeSimulator,
   DEMO_INSTRUMENTS,
@@ -64,13 +65,16 @@ class VaultCredentials implements CredentialsProvider {
 
 let simulator: CashfreeSimulator;
 let vault: VaultCredentials;
+let transport: Transport;
 
 beforeEach(async () => {
   simulator = await startCashfreeSimulator({ credentials: NEW, slowDelayMs: SLOW_DELAY_MS });
   vault = new VaultCredentials(NEW);
+  transport = createTransport();
 });
 
 afterEach(async () => {
+  transport.close();
   await simulator.close();
 });
 
@@ -81,6 +85,7 @@ function client(options: Partial<CashfreeClientOptions> = {}) {
     attemptTimeoutMs: 1000,
     maxAttempts: 3,
     credentials: vault,
+    transport,
     // No jitter wait unless a test asks for one: the retry count, not the sleep, is under test.
     random: () => 0,
     ...options,
@@ -522,7 +527,7 @@ describe('backoffMs', () => {
 describe('rateLimitWaitSeconds', () => {
   it('uses x-ratelimit-retry when Cashfree gives it', () => {
     // Act
-    const seconds = rateLimitWaitSeconds(new Headers({ 'x-ratelimit-retry': '17', 'retry-after': '3' }));
+    const seconds = rateLimitWaitSeconds({ 'x-ratelimit-retry': '17', 'retry-after': '3' });
 
     // Assess
     expect(seconds).toBe(17);
@@ -530,7 +535,7 @@ describe('rateLimitWaitSeconds', () => {
 
   it('falls back to retry-after seconds', () => {
     // Act
-    const seconds = rateLimitWaitSeconds(new Headers({ 'retry-after': '5' }));
+    const seconds = rateLimitWaitSeconds({ 'retry-after': '5' });
 
     // Assess
     expect(seconds).toBe(5);
@@ -538,7 +543,7 @@ describe('rateLimitWaitSeconds', () => {
 
   it('falls back to retry-after when x-ratelimit-retry is 0', () => {
     // Act
-    const seconds = rateLimitWaitSeconds(new Headers({ 'x-ratelimit-retry': '0', 'retry-after': '7' }));
+    const seconds = rateLimitWaitSeconds({ 'x-ratelimit-retry': '0', 'retry-after': '7' });
 
     // Assess
     expect(seconds).toBe(7);
@@ -549,7 +554,7 @@ describe('rateLimitWaitSeconds', () => {
     const inTwelveSeconds = new Date(Date.now() + 11_500).toUTCString();
 
     // Act
-    const seconds = rateLimitWaitSeconds(new Headers({ 'retry-after': inTwelveSeconds }));
+    const seconds = rateLimitWaitSeconds({ 'retry-after': inTwelveSeconds });
 
     // Assess
     expect(seconds).toBeGreaterThanOrEqual(10);
@@ -558,7 +563,7 @@ describe('rateLimitWaitSeconds', () => {
 
   it('waits at least 1 second for a retry-after date in the past', () => {
     // Act
-    const seconds = rateLimitWaitSeconds(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' }));
+    const seconds = rateLimitWaitSeconds({ 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' });
 
     // Assess
     expect(seconds).toBe(1);
@@ -566,7 +571,7 @@ describe('rateLimitWaitSeconds', () => {
 
   it('caps the wait at 60 seconds', () => {
     // Act
-    const seconds = rateLimitWaitSeconds(new Headers({ 'retry-after': '3600' }));
+    const seconds = rateLimitWaitSeconds({ 'retry-after': '3600' });
 
     // Assess
     expect(seconds).toBe(60);
@@ -578,7 +583,7 @@ describe('rateLimitWaitSeconds', () => {
     ['an empty header', { 'x-ratelimit-retry': '' }],
   ])('defaults to 1 second with %s', (_case, headers: Record<string, string>) => {
     // Act
-    const seconds = rateLimitWaitSeconds(new Headers(headers));
+    const seconds = rateLimitWaitSeconds(headers);
 
     // Assess
     expect(seconds).toBe(1);

@@ -87,6 +87,32 @@ describe('createCredentialsProvider', () => {
     await vi.waitFor(() => expect(abortSignal?.aborted).toBe(true), { timeout: 3_000, interval: 50 });
   });
 
+  it('abandons a read at its own timeout when that comes before the caller deadline', async () => {
+    // Prepare
+    provider = createCredentialsProvider({ client, secretId: SECRET_ID, ttlSeconds: TTL_SECONDS, readTimeoutMs: 500 });
+
+    // Act
+    await provider.get(Date.now() + 60_000);
+
+    // Assess
+    const [call] = secretsManager.commandCalls(GetSecretValueCommand);
+    const { abortSignal } = ((call?.args as unknown[] | undefined)?.[1] ?? {}) as { abortSignal?: AbortSignal };
+    await vi.waitFor(() => expect(abortSignal?.aborted).toBe(true), { timeout: 2_000, interval: 50 });
+  });
+
+  it('bounds a read by its own timeout even without a caller deadline, as at init', async () => {
+    // Prepare
+    provider = createCredentialsProvider({ client, secretId: SECRET_ID, ttlSeconds: TTL_SECONDS, readTimeoutMs: 500 });
+
+    // Act
+    await provider.get();
+
+    // Assess
+    const [call] = secretsManager.commandCalls(GetSecretValueCommand);
+    const { abortSignal } = ((call?.args as unknown[] | undefined)?.[1] ?? {}) as { abortSignal?: AbortSignal };
+    expect(abortSignal).toBeInstanceOf(AbortSignal);
+  });
+
   it('makes a read without a deadline when none is given', async () => {
     // Act
     await provider.get();

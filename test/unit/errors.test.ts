@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CredentialsInvalidError,
   CredentialsUnavailableError,
+  FUNCTION_ERRORS,
   HttpError,
   InternalError,
   InvalidRequestError,
@@ -83,6 +84,15 @@ describe('error classes', () => {
     expect(error.headers).toEqual({ 'retry-after': '42' });
   });
 
+  it('tells the caller when to retry on a 503, as on every 429', () => {
+    // Act
+    const error = new CredentialsUnavailableError('ThrottlingException');
+
+    // Assess
+    expect(error.statusCode).toBe(503);
+    expect(Number(error.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
   it('sends no extra headers on other errors', () => {
     // Act
     const error = new UpstreamTimeoutError();
@@ -140,5 +150,39 @@ describe('toHttpError', () => {
     expect(error.cause).toBe(thrown);
     expect(error.message).not.toContain('4491365621601472');
     expect(error.message).not.toContain('cfsk_ma_test_LEAK');
+  });
+});
+
+describe('FUNCTION_ERRORS', () => {
+  it('lists every status and code the function answers with, once each', () => {
+    // Act
+    const pairs = FUNCTION_ERRORS.map(({ status, code }) => `${status} ${code}`);
+
+    // Assess
+    expect(pairs.sort()).toEqual(
+      [
+        '400 invalid_request',
+        '400 upstream_bad_request',
+        '404 instrument_not_found',
+        '409 upstream_conflict',
+        '422 upstream_unprocessable',
+        '429 rate_limited',
+        '500 credentials_invalid',
+        '500 internal_error',
+        '502 upstream_auth_failed',
+        '502 upstream_invalid_response',
+        '502 upstream_unavailable',
+        '503 credentials_unavailable',
+        '504 upstream_timeout',
+      ].sort(),
+    );
+  });
+
+  it('follows the passed-through Cashfree statuses', () => {
+    // Act
+    const statuses = new Set(FUNCTION_ERRORS.map(({ status }) => status));
+
+    // Assess
+    for (const status of PASSED_THROUGH_STATUSES) expect(statuses.has(status)).toBe(true);
   });
 });

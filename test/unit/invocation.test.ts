@@ -2,7 +2,13 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UpstreamRejectedError } from '../../lambda/errors.ts';
-import { httpInvocation, type Invocation, invocationOf, RESPONSE_RESERVE_MS } from '../../lambda/invocation.ts';
+import {
+  httpInvocation,
+  type Invocation,
+  invocationOf,
+  RESPONSE_RESERVE_MS,
+  traceRoot,
+} from '../../lambda/invocation.ts';
 import { apiGatewayEvent, lambdaContext } from '../../local/lambda-event.ts';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -20,11 +26,24 @@ beforeEach(() => {
 
 afterEach(() => {
   vi.restoreAllMocks();
+  vi.unstubAllEnvs();
 });
 
 /** The real middy chain with only the invocation middleware, around `inner`. */
-function chain(inner: Handler) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>().use(httpInvocation()).handler(inner);
+function chain(inner: Handler, options: Parameters<typeof httpInvocation>[0] = {}) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+    .use(httpInvocation(options))
+    .handler(inner);
+}
+
+async function deadlineOf(options: Parameters<typeof httpInvocation>[0], timeoutMs: number) {
+  let deadlineAtMs = 0;
+  const startedAtMs = Date.now();
+  await chain(async (_event, ctx) => {
+    deadlineAtMs = invocationOf(ctx).deadlineAtMs;
+    return ok(_event, ctx);
+  }, options)(event(), lambdaContext(timeoutMs));
+  return deadlineAtMs - startedAtMs;
 }
 
 const event = (headers: Record<string, string> = {}) =>
@@ -52,6 +71,58 @@ describe('httpInvocation', () => {
     const lambdaDeadlineMs = beforeMs + 5000;
     expect(seen?.deadlineAtMs).toBeLessThanOrEqual(lambdaDeadlineMs - RESPONSE_RESERVE_MS + 20);
     expect(seen?.deadlineAtMs).toBeGreaterThanOrEqual(lambdaDeadlineMs - RESPONSE_RESERVE_MS - 50);
+  });
+
+  it('bounds the deadline by the request budget when the function has more time than that', async () => {
+    // Act
+    const budgetMs = await deadlineOf({ requestBudgetMs: 2000 }, 10_000);
+
+    // Assess
+    expect(budgetMs).toBeGreaterThanOrEqual(1990);
+    expect(budgetMs).toBeLessThanOrEqual(2000);
+  });
+
+  it('keeps the response reserve when the function has less time left than the budget', async () => {
+    // Act
+    const budgetMs = await deadlineOf({ requestBudgetMs: 5000 }, 1000);
+
+    // Assess
+    expect(budgetMs).toBeLessThanOrEqual(1000 - RESPONSE_RESERVE_MS);
+    expect(budgetMs).toBeGreaterThanOrEqual(1000 - RESPONSE_RESERVE_MS - 20);
+  });
+
+  it('logs the API Gateway request id, the Lambda request id and the X-Ray trace root of this invocation', async () => {
+    // Prepare
+    vi.stubEnv('_X_AMZN_TRACE_ID', 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1');
+    const context = lambdaContext();
+
+    // Act
+    await chain(ok)(event({ 'x-request-id': 'caller-3' }), context);
+
+    // Assess
+    expect(JSON.parse(logLines[0] as string)).toMatchObject({
+      requestId: 'caller-3',
+      apiRequestId: 'apigw-req-9',
+      awsRequestId: context.awsRequestId,
+      traceId: '1-5759e988-bd862e3fe1be46a994272793',
+    });
+  });
+
+  it('reads the trace header at each invocation, not once', async () => {
+    // Prepare
+    const handler = chain(ok);
+    vi.stubEnv('_X_AMZN_TRACE_ID', 'Root=1-00000001-000000000000000000000001;Sampled=0');
+    await handler(event(), lambdaContext());
+    vi.stubEnv('_X_AMZN_TRACE_ID', 'Root=1-00000002-000000000000000000000002;Sampled=0');
+
+    // Act
+    await handler(event(), lambdaContext());
+
+    // Assess
+    expect(logLines.map((line) => JSON.parse(line).traceId)).toEqual([
+      '1-00000001-000000000000000000000001',
+      '1-00000002-000000000000000000000002',
+    ]);
   });
 
   it('writes one log line with the final status on success', async () => {
@@ -134,5 +205,25 @@ describe('httpInvocation', () => {
 
     // Assess
     expect(act).toThrow('httpInvocation middleware is not in the chain');
+  });
+});
+
+describe('traceRoot', () => {
+  it.each([
+    [
+      'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+      '1-5759e988-bd862e3fe1be46a994272793',
+    ],
+    ['Parent=53995c3f42cd8ad8; Root=1-abc-def', '1-abc-def'],
+    ['Parent=53995c3f42cd8ad8;Sampled=1', undefined],
+    ['Root=1-abc"},"x":"y', undefined],
+    ['', undefined],
+    [undefined, undefined],
+  ])('reads %s as %s', (header, expected) => {
+    // Act
+    const root = traceRoot(header);
+
+    // Assess
+    expect(root).toBe(expected);
   });
 });

@@ -27,6 +27,7 @@ const OUTCOME_METRICS = [
   METRIC.upstreamAuthRejected,
   METRIC.upstreamRateLimited,
   METRIC.upstreamServerError,
+  METRIC.upstreamInvalidResponse,
   METRIC.upstreamTimeout,
   METRIC.upstreamNetworkError,
 ];
@@ -129,6 +130,48 @@ describe('invocationLine', () => {
     });
   });
 
+  it('ties the line to API Gateway, Lambda and X-Ray by their ids', () => {
+    // Act
+    const document = parse(
+      invocationLine(
+        summary({ apiRequestId: 'apigw-req-1', traceId: '1-67890abc-0123456789abcdef01234567' }),
+        TIMESTAMP_MS,
+      ),
+    );
+
+    // Assess
+    expect(document).toMatchObject({
+      requestId: 'req-tel-1',
+      apiRequestId: 'apigw-req-1',
+      awsRequestId: 'aws-req-1',
+      traceId: '1-67890abc-0123456789abcdef01234567',
+    });
+  });
+
+  it('writes no field whose value is unknown, so the line stays lean', () => {
+    // Act
+    const line = invocationLine(summary({ upstream: called('success') }), TIMESTAMP_MS);
+
+    // Assess
+    const document = parse(line);
+    expect(document).not.toHaveProperty('apiRequestId');
+    expect(document).not.toHaveProperty('traceId');
+    expect(document.upstream).not.toHaveProperty('freshConnectionRetries');
+    expect(document.upstream).not.toHaveProperty('networkErrorCode');
+    expect(line).not.toContain('null');
+  });
+
+  it('counts requests sent again on a fresh connection apart from network errors', () => {
+    // Act
+    const document = parse(
+      invocationLine(summary({ upstream: called('success', { freshConnectionRetries: 1 }) }), TIMESTAMP_MS),
+    );
+
+    // Assess
+    expect(document.upstream).toMatchObject({ freshConnectionRetries: 1, outcome: 'success' });
+    expect(document).not.toHaveProperty(METRIC.upstreamNetworkError);
+  });
+
   it('logs an error with its code and class at ERROR level when the status is 5xx', () => {
     // Prepare
     const error = new UpstreamUnavailableError('status 503');
@@ -182,7 +225,7 @@ describe('invocationLine', () => {
     ['auth_rejected', METRIC.upstreamAuthRejected],
     ['rate_limited', METRIC.upstreamRateLimited],
     ['server_error', METRIC.upstreamServerError],
-    ['invalid_response', METRIC.upstreamServerError],
+    ['invalid_response', METRIC.upstreamInvalidResponse],
     ['timeout', METRIC.upstreamTimeout],
     ['network_error', METRIC.upstreamNetworkError],
   ] as const)('counts the %s outcome as %s and no other outcome', (outcome, metric) => {

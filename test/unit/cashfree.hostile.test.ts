@@ -1,0 +1,302 @@
+import { createServer } from 'node:https';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type CashfreeClientOptions,
+  type CryptogramCall,
+  createCashfreeClient,
+  newUpstreamRecord,
+  timeoutPauseMs,
+} from '../../lambda/cashfree.ts';
+import type { CashfreeCredentials, CredentialsProvider } from '../../lambda/credentials.ts';
+import {
+  HttpError,
+  RateLimitedError,
+  UpstreamInvalidResponseError,
+  UpstreamRejectedError,
+  UpstreamUnavailableError,
+} from '../../lambda/errors.ts';
+import { createTransport, MAX_BODY_BYTES, type Transport } from '../../lambda/transport.ts';
+import { createThrowawayCa } from '../../local/throwaway-ca.ts';
+import {
+  cryptogramBody,
+  type HostileListener,
+  type HostileServer,
+  sendBody,
+  startHostileServer,
+} from '../support/hostile-server.ts';
+
+const KEYS: CashfreeCredentials = { clientId: 'TEST_APP_HOSTILE', clientSecret: 'cfsk_ma_test_hostile_0123456789' };
+const IDS = { customerId: 'cust_demo_1', instrumentId: '54deabb4-ba45-4a60-9e6a-9c016fe7ab10' };
+
+const credentials: CredentialsProvider = {
+  get: async () => KEYS,
+  refresh: async () => KEYS,
+  clear() {},
+};
+
+let transport: Transport;
+const servers: HostileServer[] = [];
+
+beforeEach(() => {
+  transport = createTransport();
+});
+
+afterEach(async () => {
+  transport.close();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function server(listener: HostileListener): Promise<HostileServer> {
+  const started = await startHostileServer(listener);
+  servers.push(started);
+  return started;
+}
+
+function client(baseUrl: string, options: Partial<CashfreeClientOptions> = {}) {
+  return createCashfreeClient({
+    baseUrl,
+    apiVersion: '2022-09-01',
+    attemptTimeoutMs: 1000,
+    maxAttempts: 3,
+    credentials,
+    transport,
+    random: () => 0,
+    ...options,
+  });
+}
+
+const call = (overrides: Partial<CryptogramCall> = {}): CryptogramCall => ({
+  ids: IDS,
+  requestId: 'req-hostile-1',
+  deadlineAtMs: Date.now() + 3000,
+  record: newUpstreamRecord(),
+  ...overrides,
+});
+
+async function failure(promise: Promise<unknown>): Promise<HttpError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof HttpError) return error;
+    throw error;
+  }
+  throw new Error('the call succeeded');
+}
+
+const answering = (status: number, body: string, headers: Record<string, string> = {}) =>
+  server((_req, res) => sendBody(res, status, body, headers));
+
+describe('redirects', () => {
+  it.each([301, 302, 303, 307, 308])(
+    'answers UpstreamInvalidResponseError to a %s without a retry, and the Location gets nothing',
+    async (status) => {
+      // Prepare
+      const elsewhere = await answering(200, cryptogramBody(IDS.instrumentId));
+      const cashfree = await server((_req, res) => {
+        res.writeHead(status, { location: `${elsewhere.origin}/steal` });
+        res.end();
+      });
+      const record = newUpstreamRecord();
+
+      // Act
+      const error = await failure(client(cashfree.baseUrl).getCryptogram(call({ record })));
+
+      // Assess
+      expect(error).toBeInstanceOf(UpstreamInvalidResponseError);
+      expect(cashfree.requests).toHaveLength(1);
+      expect(elsewhere.requests).toHaveLength(0);
+      expect(record).toMatchObject({ attempts: 1, retries: 0, status, outcome: 'invalid_response' });
+    },
+  );
+});
+
+describe('bounded bodies', () => {
+  it('answers UpstreamInvalidResponseError without a retry to a 200 over the size cap', async () => {
+    // Prepare: valid JSON, but too big to be a cryptogram answer
+    const cashfree = await answering(
+      200,
+      cryptogramBody(IDS.instrumentId, { card_display: 'x'.repeat(MAX_BODY_BYTES) }),
+    );
+    const record = newUpstreamRecord();
+
+    // Act
+    const error = await failure(client(cashfree.baseUrl).getCryptogram(call({ record })));
+
+    // Assess
+    expect(error).toBeInstanceOf(UpstreamInvalidResponseError);
+    expect(cashfree.requests).toHaveLength(1);
+    expect(record).toMatchObject({ attempts: 1, status: 200, outcome: 'invalid_response' });
+  });
+
+  it('keeps the mapping of an error status whose body is over the cap', async () => {
+    // Prepare
+    const cashfree = await answering(404, `{"code":"instrument_not_found","pad":"${'x'.repeat(1_000_000)}"}`);
+
+    // Act
+    const error = await failure(client(cashfree.baseUrl).getCryptogram(call()));
+
+    // Assess
+    expect(error).toBeInstanceOf(UpstreamRejectedError);
+    expect(error.statusCode).toBe(404);
+  });
+});
+
+describe('a 200 must describe the card asked for', () => {
+  it.each([
+    ['another instrument_id', { instrument_id: 'instrument-xyz-9' }],
+    ['a card_number with a letter', { card_number: '44913656216014x2' }],
+    ['a card_number with spaces', { card_number: '4491 3656 2160 1472' }],
+    ['an 11-digit card_number', { card_number: '44913656216' }],
+    ['a 20-digit card_number', { card_number: '44913656216014720000' }],
+    ['a numeric card_number', { card_number: 4491365621601472 }],
+    ['no card_number', { card_number: undefined }],
+    ['month 13', { card_expiry_mm: '13' }],
+    ['month 00', { card_expiry_mm: '00' }],
+    ['a one-digit month', { card_expiry_mm: '6' }],
+    ['a three-digit year', { card_expiry_yy: '203' }],
+    ['a year with a letter', { card_expiry_yy: '20x1' }],
+    ['a blank cryptogram', { cryptogram: '   ' }],
+    ['no cryptogram', { cryptogram: undefined }],
+    ['a cryptogram of 513 characters', { cryptogram: 'A'.repeat(513) }],
+    ['a card_display of 20 characters', { card_display: '1'.repeat(20) }],
+    ['a token_requestor_id with letters', { token_requestor_id: 'TRID22457512314' }],
+    ['a token_requestor_id of 33 digits', { token_requestor_id: '1'.repeat(33) }],
+    ['a null field', { card_expiry_mm: null }],
+  ])('answers UpstreamInvalidResponseError without a retry to %s', async (_case, overrides) => {
+    // Prepare
+    const cashfree = await answering(200, cryptogramBody(IDS.instrumentId, overrides));
+    const record = newUpstreamRecord();
+
+    // Act
+    const error = await failure(client(cashfree.baseUrl).getCryptogram(call({ record })));
+
+    // Assess
+    expect(error).toBeInstanceOf(UpstreamInvalidResponseError);
+    expect(cashfree.requests).toHaveLength(1);
+    expect(record.outcome).toBe('invalid_response');
+    expect(`${error.message} ${String(error.cause)}`).not.toMatch(/4491|AQBB|xyz/);
+  });
+
+  it.each([
+    ['a two-digit year', { card_expiry_yy: '31' }],
+    ['a 12-digit card_number', { card_number: '449136562160' }],
+    ['a 19-digit card_number', { card_number: '4491365621601472123' }],
+    ['no instrument_id', { instrument_id: undefined }],
+    [
+      'only card_number and cryptogram',
+      {
+        instrument_id: undefined,
+        token_requestor_id: undefined,
+        card_display: undefined,
+        card_expiry_mm: undefined,
+        card_expiry_yy: undefined,
+      },
+    ],
+    ['a cryptogram of 512 characters', { cryptogram: 'A'.repeat(512) }],
+  ])('accepts %s', async (_case, overrides) => {
+    // Prepare
+    const cashfree = await answering(200, cryptogramBody(IDS.instrumentId, overrides));
+
+    // Act
+    const cryptogram = await client(cashfree.baseUrl).getCryptogram(call());
+
+    // Assess
+    expect(cryptogram.card_number).toMatch(/^\d{12,19}$/);
+  });
+});
+
+describe('rate limits and timeouts within the budget', () => {
+  it('answers RateLimitedError at once with Cashfree’s delay when it is longer than a second', async () => {
+    // Prepare
+    const cashfree = await answering(429, '{"code":"request_failed"}', { 'x-ratelimit-retry': '4' });
+    const record = newUpstreamRecord();
+    const startedAtMs = Date.now();
+
+    // Act
+    const error = await failure(
+      client(cashfree.baseUrl).getCryptogram(call({ record, deadlineAtMs: startedAtMs + 10_000 })),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error.headers['retry-after']).toBe('4');
+    expect(cashfree.requests).toHaveLength(1);
+    expect(Date.now() - startedAtMs).toBeLessThan(1000);
+    expect(record).toMatchObject({ attempts: 1, retries: 0, outcome: 'rate_limited' });
+  });
+
+  it('pauses before retrying an attempt that timed out, never at once', async () => {
+    // Prepare: the first request hangs, the second answers
+    const cashfree = await server((_req, res, seen) => {
+      if (seen === cashfree.requests[0]) return;
+      sendBody(res, 200, cryptogramBody(IDS.instrumentId));
+    });
+    const record = newUpstreamRecord();
+
+    // Act
+    await client(cashfree.baseUrl, { attemptTimeoutMs: 200 }).getCryptogram(call({ record }));
+
+    // Assess: the smallest jitter still waits half of the first backoff step
+    const [first, second] = cashfree.requests;
+    expect((second?.atMs ?? 0) - (first?.atMs ?? 0)).toBeGreaterThanOrEqual(200 + timeoutPauseMs(0, () => 0) - 5);
+    expect(record).toMatchObject({ attempts: 2, retries: 1, outcome: 'success' });
+  });
+});
+
+describe('connections', () => {
+  it('sends a request again on a new connection when a reused one is dead, without spending an attempt', async () => {
+    // Prepare: a load balancer that drops idle connections the moment they are reused
+    const cashfree = await server((req, res, seen) => {
+      if (seen.onConnection > 1) return req.socket.destroy();
+      sendBody(res, 200, cryptogramBody(IDS.instrumentId));
+    });
+    const cashfreeClient = client(cashfree.baseUrl, { maxAttempts: 1 });
+    await cashfreeClient.getCryptogram(call());
+    const record = newUpstreamRecord();
+
+    // Act
+    const cryptogram = await cashfreeClient.getCryptogram(call({ record }));
+
+    // Assess
+    expect(cryptogram.card_number).toBe('4491365621601472');
+    expect(record).toMatchObject({ attempts: 1, retries: 0, freshConnectionRetries: 1, outcome: 'success' });
+    expect(record.networkErrorCode).toBeUndefined();
+  });
+
+  it('does not retry a certificate that does not verify, and records its code', async () => {
+    // Prepare: a TLS server whose CA nobody trusts
+    const ca = createThrowawayCa('untrusted test CA');
+    const { key, cert } = ca.issue();
+    ca.dispose();
+    const tlsServer = createServer({ key, cert }, (_req, res) => res.end());
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    const { port } = tlsServer.address() as { port: number };
+    const record = newUpstreamRecord();
+
+    // Act
+    const error = await failure(client(`https://127.0.0.1:${port}/pg`).getCryptogram(call({ record })));
+    tlsServer.close();
+
+    // Assess
+    expect(error).toBeInstanceOf(UpstreamUnavailableError);
+    expect(record).toMatchObject({ attempts: 1, retries: 0, outcome: 'network_error' });
+    expect(record.networkErrorCode).toMatch(/^[A-Z0-9_]+$/);
+  });
+});
+
+describe('timeoutPauseMs', () => {
+  it('waits at least half and at most all of the backoff step, for any draw', () => {
+    fc.assert(
+      fc.property(fc.nat(40), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (retries, r) => {
+        // Act
+        const pauseMs = timeoutPauseMs(retries, () => r);
+
+        // Assess
+        const stepMs = Math.min(1000, 100 * 2 ** retries);
+        expect(pauseMs).toBeGreaterThanOrEqual(stepMs / 2);
+        expect(pauseMs).toBeLessThanOrEqual(stepMs);
+      }),
+    );
+  });
+});
