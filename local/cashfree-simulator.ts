@@ -1,47 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { listen, sendJson } from './http.ts';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { type CryptogramBody, cashfreeError, type Fault, isFault, playFault } from './cashfree-faults.ts';
+import { listen, type RunningServer, sendJson } from './http.ts';
+
+export { FAULTS, type Fault, type FaultInfo } from './cashfree-faults.ts';
 
 export interface SimulatorCredentials {
   clientId: string;
   clientSecret: string;
 }
-
-/**
- * Failures the simulator can play, for tests (`failNext`) and for curl (a customer_id of `sim_<fault>`, e.g.
- * `sim_500`, `sim_slow`, `sim_reset`).
- */
-export type Fault =
-  | '400'
-  | '401'
-  | '404'
-  | '409'
-  | '422'
-  | '429'
-  | '500'
-  | '502_html'
-  | '503'
-  | 'slow'
-  | 'reset'
-  | 'bad_json'
-  | 'no_cryptogram';
-
-export const FAULTS: readonly Fault[] = [
-  '400',
-  '401',
-  '404',
-  '409',
-  '422',
-  '429',
-  '500',
-  '502_html',
-  '503',
-  'slow',
-  'reset',
-  'bad_json',
-  'no_cryptogram',
-];
 
 export interface DemoInstrument {
   customerId: string;
@@ -71,51 +39,82 @@ export const DEMO_INSTRUMENTS: readonly DemoInstrument[] = [
   },
 ];
 
+/** The API version Cashfree's document for this call describes, and the one answered when none is sent. */
+export const DOCUMENTED_API_VERSION = '2022-09-01';
+
 export interface CashfreeSimulatorOptions {
   credentials: SimulatorCredentials;
   port?: number;
   rateLimitPerMinute?: number;
-  /** How long a `slow` answer takes. */
+  /** How long `slow` holds its answer and `slow_body` takes to send its body. */
   slowDelayMs?: number;
+  /** Size of the `huge_body` / `huge_length` answers (default 10 MiB). */
+  hugeBodyBytes?: number;
 }
 
 export interface SimulatorRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
+  /** Which TCP connection it came on (1, 2, ... in order of arrival), to tell reuse from a new connection. */
+  connection: number;
+  /** For `huge_body` / `huge_length`: the body bytes sent before the stream ended or the client left. */
+  bodyBytesSent?: number;
 }
 
 export interface CashfreeSimulator {
   /** The base URL to configure, `/pg` included. */
   baseUrl: string;
-  /** Every request that reached the simulator, in order. */
+  /** Every request that reached the simulator, in order (a request refused by `reset_on_reuse` included). */
   readonly requests: readonly SimulatorRequest[];
+  /** Every request that reached the other origin `redirect` points at; it should stay empty. */
+  readonly redirected: readonly SimulatorRequest[];
   /** Every token PAN and cryptogram it has sent, for leak checks. */
   readonly issued: ReadonlySet<string>;
   /** Plays `fault` for the next `times` cryptogram requests, after any already queued. */
   failNext(fault: Fault, times?: number): void;
   /** Accepts only `next` from now on, as Cashfree does once old keys are revoked. */
   rotateCredentials(next: SimulatorCredentials): void;
+  /** Starts a fresh rate-limit window with the whole allowance. */
+  resetRateLimit(): void;
   close(): Promise<void>;
 }
 
 const ROUTE = /^\/pg\/customers\/([^/]+)\/instruments\/([^/]+)\/cryptogram$/;
+const RATE_WINDOW_MS = 60_000;
 
-const cashfreeError = (message: string, code: string, type: string) => ({ message, code, type });
-
-/** A Cashfree `GET .../cryptogram` on loopback that follows ../shared/reference/cashfree-cryptogram.md. */
+/**
+ * A Cashfree `GET .../cryptogram` on loopback whose answers follow Cashfree's OpenAPI document for API version
+ * 2022-09-01 (statuses, error bodies, x-ratelimit-* headers), plus the undocumented faults of real networks.
+ */
 export async function startCashfreeSimulator(options: CashfreeSimulatorOptions): Promise<CashfreeSimulator> {
   let accepted = options.credentials;
   const rateLimitPerMinute = options.rateLimitPerMinute ?? 400;
   const slowDelayMs = options.slowDelayMs ?? 15_000;
+  const hugeBodyBytes = options.hugeBodyBytes ?? 10 * 1024 * 1024;
   const requests: SimulatorRequest[] = [];
+  const redirected: SimulatorRequest[] = [];
   const issued = new Set<string>();
   const queuedFaults: Fault[] = [];
+  const connectionIds = new WeakMap<Socket, number>();
+  const doomedSockets = new WeakSet<Socket>();
+  let connections = 0;
   let windowStartMs = Date.now();
   let usedInWindow = 0;
 
+  const record = (req: IncomingMessage, into: SimulatorRequest[]): SimulatorRequest => {
+    let connection = connectionIds.get(req.socket);
+    if (connection === undefined) {
+      connection = ++connections;
+      connectionIds.set(req.socket, connection);
+    }
+    const entry = { path: req.url ?? '', headers: { ...req.headers }, connection };
+    into.push(entry);
+    return entry;
+  };
+
   const rateLimitHeaders = (limited: boolean): Record<string, string> => {
     const elapsedMs = Date.now() - windowStartMs;
-    const retrySeconds = limited ? Math.max(1, Math.ceil((60_000 - elapsedMs) / 1000)) : 0;
+    const retrySeconds = limited ? Math.max(1, Math.ceil((RATE_WINDOW_MS - elapsedMs) / 1000)) : 0;
     return {
       'x-ratelimit-limit': String(rateLimitPerMinute),
       'x-ratelimit-remaining': String(Math.max(0, rateLimitPerMinute - usedInWindow)),
@@ -124,53 +123,44 @@ export async function startCashfreeSimulator(options: CashfreeSimulatorOptions):
     };
   };
 
-  const play = async (fault: Fault, res: ServerResponse, headers: Record<string, string>) => {
-    const error = (status: number, message: string, code: string, type: string) =>
-      sendJson(res, status, cashfreeError(message, code, type), headers);
-    switch (fault) {
-      case '400':
-        return error(400, 'bad request', 'request_failed', 'invalid_request_error');
-      case '401':
-        return error(401, 'authentication Failed', 'request_failed', 'authentication_error');
-      case '404':
-        return error(404, 'instrument not found', 'instrument_not_found', 'invalid_request_error');
-      case '409':
-        return error(409, 'conflict', 'request_failed', 'invalid_request_error');
-      case '422':
-        return error(422, 'idempotency error', 'request_invalid', 'idempotency_error');
-      case '429':
-        return sendJson(res, 429, cashfreeError('Too many requests', 'request_failed', 'rate_limit_error'), {
-          ...headers,
-          'x-ratelimit-retry': '1',
-          'x-ratelimit-remaining': '0',
-        });
-      case '500':
-        return error(500, 'internal error', 'internal_error', 'api_error');
-      case '502_html':
-        res.writeHead(502, { 'content-type': 'text/html' });
-        return res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
-      case '503':
-        res.writeHead(503, { 'content-type': 'text/plain' });
-        return res.end('Service Unavailable');
-      case 'slow':
-        await sleep(slowDelayMs);
-        return error(500, 'too late', 'internal_error', 'api_error');
-      case 'reset':
-        return res.socket?.destroy();
-      case 'bad_json':
-        res.writeHead(200, { 'content-type': 'application/json', ...headers });
-        return res.end('{"card_number": "4111 oops');
-      case 'no_cryptogram':
-        return sendJson(res, 200, { instrument_id: 'x', card_display: '0000' }, headers);
-    }
+  // A fresh, single-use cryptogram per call, as the network issues one.
+  const issue = (card: Omit<DemoInstrument, 'customerId'>): CryptogramBody => {
+    const cryptogram = randomBytes(20).toString('base64');
+    issued.add(cryptogram);
+    issued.add(card.tokenPan);
+    return {
+      instrument_id: card.instrumentId,
+      token_requestor_id: '22457512314',
+      card_number: card.tokenPan,
+      card_expiry_mm: card.expiryMonth,
+      card_expiry_yy: card.expiryYear,
+      cryptogram,
+      card_display: card.last4,
+      // Not documented for this call: the service must drop what it does not know.
+      card_network: 'visa',
+      cf_trace: randomUUID(),
+    };
   };
 
-  const server = await listen(async (req, res) => {
-    const path = req.url ?? '';
-    requests.push({ path, headers: { ...req.headers } });
+  // The origin `redirect` sends clients to: it answers like Cashfree would, so following the redirect looks
+  // like success to a careless client, and it records what reached it (the key pair included).
+  const elsewhere = await listen((req, res) => {
+    record(req, redirected);
+    const demo = DEMO_INSTRUMENTS[0] as DemoInstrument;
+    sendJson(res, 200, issue(demo));
+  });
+
+  const server: RunningServer = await listen(async (req, res) => {
+    if (doomedSockets.has(req.socket)) {
+      record(req, requests);
+      return req.socket.destroy();
+    }
+    const entry = record(req, requests);
+    const path = entry.path;
     const requestId = req.headers['x-request-id'];
+    const apiVersion = req.headers['x-api-version'];
     const headers: Record<string, string> = {
-      'x-api-version': String(req.headers['x-api-version'] ?? ''),
+      'x-api-version': typeof apiVersion === 'string' && apiVersion ? apiVersion : DOCUMENTED_API_VERSION,
       ...(typeof requestId === 'string' && { 'x-request-id': requestId }),
     };
 
@@ -178,59 +168,56 @@ export async function startCashfreeSimulator(options: CashfreeSimulatorOptions):
     if (!route) return sendJson(res, 404, cashfreeError('not found', 'request_failed', 'invalid_request_error'));
     const [customerId, instrumentId] = [decodeURIComponent(route[1] ?? ''), decodeURIComponent(route[2] ?? '')];
 
-    if (!req.headers['x-api-version']) {
-      return sendJson(res, 400, cashfreeError('x-api-version is missing', 'request_failed', 'invalid_request_error'));
-    }
-    if (req.headers['x-client-id'] !== accepted.clientId || req.headers['x-client-secret'] !== accepted.clientSecret) {
-      return sendJson(res, 401, cashfreeError('authentication Failed', 'request_failed', 'authentication_error'));
-    }
-
-    if (Date.now() - windowStartMs >= 60_000) {
+    if (Date.now() - windowStartMs >= RATE_WINDOW_MS) {
       windowStartMs = Date.now();
       usedInWindow = 0;
     }
+    if (!apiVersion) {
+      const body = cashfreeError('x-api-version is missing', 'request_failed', 'invalid_request_error');
+      return sendJson(res, 400, body, { ...headers, ...rateLimitHeaders(false) });
+    }
+    if (req.headers['x-client-id'] !== accepted.clientId || req.headers['x-client-secret'] !== accepted.clientSecret) {
+      const body = cashfreeError('authentication Failed', 'request_failed', 'authentication_error');
+      return sendJson(res, 401, body, { ...headers, ...rateLimitHeaders(false) });
+    }
     if (usedInWindow >= rateLimitPerMinute) {
-      return sendJson(res, 429, cashfreeError('Too many requests', 'request_failed', 'rate_limit_error'), {
-        ...headers,
-        ...rateLimitHeaders(true),
-      });
+      const body = cashfreeError('Too many requests from IP. Check headers', 'request_failed', 'rate_limit_error');
+      return sendJson(res, 429, body, { ...headers, ...rateLimitHeaders(true) });
     }
     usedInWindow++;
     Object.assign(headers, rateLimitHeaders(false));
 
+    const known = DEMO_INSTRUMENTS.find((i) => i.customerId === customerId && i.instrumentId === instrumentId);
     const fault = queuedFaults.shift() ?? magicFault(customerId);
-    if (fault) return play(fault, res, headers);
-
-    const instrument = DEMO_INSTRUMENTS.find((i) => i.customerId === customerId && i.instrumentId === instrumentId);
-    if (!instrument) {
-      return sendJson(res, 404, cashfreeError('instrument not found', 'instrument_not_found', 'invalid_request_error'));
+    if (fault) {
+      // Faults that answer a 200 answer for the instrument asked for, with a demo card's data.
+      const card = known ?? (DEMO_INSTRUMENTS[0] as DemoInstrument);
+      return playFault(fault, {
+        res,
+        headers,
+        card: () => issue({ ...card, instrumentId }),
+        otherInstrumentId: DEMO_INSTRUMENTS.find((i) => i.instrumentId !== instrumentId)?.instrumentId ?? randomUUID(),
+        slowDelayMs,
+        hugeBodyBytes,
+        redirectUrl: `${elsewhere.url}${path}`,
+        destroyOnReuse: () => doomedSockets.add(req.socket),
+        countBodyBytes: (bytes) => {
+          entry.bodyBytesSent = bytes;
+        },
+      });
     }
-    // A fresh, single-use cryptogram per call, as the network issues one.
-    const cryptogram = randomBytes(20).toString('base64');
-    issued.add(cryptogram);
-    issued.add(instrument.tokenPan);
-    sendJson(
-      res,
-      200,
-      {
-        instrument_id: instrument.instrumentId,
-        token_requestor_id: '22457512314',
-        card_number: instrument.tokenPan,
-        card_expiry_mm: instrument.expiryMonth,
-        card_expiry_yy: instrument.expiryYear,
-        cryptogram,
-        card_display: instrument.last4,
-        // Not documented for this call: the service must drop what it does not know.
-        card_network: 'visa',
-        cf_trace: randomUUID(),
-      },
-      headers,
-    );
+
+    if (!known) {
+      const body = cashfreeError('instrument not found', 'instrument_not_found', 'invalid_request_error');
+      return sendJson(res, 404, body, headers);
+    }
+    sendJson(res, 200, issue(known), headers);
   }, options.port);
 
   return {
     baseUrl: `${server.url}/pg`,
     requests,
+    redirected,
     issued,
     failNext(fault, times = 1) {
       for (let i = 0; i < times; i++) queuedFaults.push(fault);
@@ -238,11 +225,17 @@ export async function startCashfreeSimulator(options: CashfreeSimulatorOptions):
     rotateCredentials(next) {
       accepted = next;
     },
-    close: server.close,
+    resetRateLimit() {
+      windowStartMs = Date.now();
+      usedInWindow = 0;
+    },
+    async close() {
+      await Promise.all([server.close(), elsewhere.close()]);
+    },
   };
 }
 
 function magicFault(customerId: string): Fault | undefined {
-  const name = customerId.startsWith('sim_') ? customerId.slice(4) : undefined;
-  return FAULTS.find((fault) => fault === name);
+  const name = customerId.startsWith('sim_') ? customerId.slice(4) : '';
+  return isFault(name) ? name : undefined;
 }
