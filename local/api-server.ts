@@ -1,8 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { listen, type RequestListener, type RunningServer, sendJson } from './http.ts';
-import { apiGatewayEvent, lambdaContext } from './lambda-event.ts';
+import { GATEWAY_REFUSALS, type GatewayRefusal } from '../api/gateway-responses.ts';
+import { HTTP_METHOD } from '../api/resource.ts';
+import { listen, type RequestListener, type RunningServer, readBody, sendJson } from './http.ts';
+import { apiGatewayEvent, type CallerIdentity, callerIdentity, lambdaContext } from './lambda-event.ts';
+import { DEFAULT_OPENAPI_FILE, serveReference } from './reference-page.ts';
+import { type LocalIam, type SignatureVerdict, verifySignature } from './sigv4.ts';
+
+export type { LocalIam, LocalIamCredentials } from './sigv4.ts';
+export { newLocalIamCredentials } from './sigv4.ts';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** One answered request, for the local access log. Ids are as they came in the path (percent-encoded). */
+export interface AnsweredRequest {
+  method: string;
+  path: string;
+  customerId?: string;
+  instrumentId?: string;
+  status: number;
+  /** The `code` of an error answer, the gateway's or the function's. */
+  code?: string;
+  /** The `x-request-id` answered. */
+  requestId?: string;
+  /** Set when the function ran: its invocation log line carries the same id. */
+  awsRequestId?: string;
+  latencyMs: number;
+}
 
 export interface LocalApiOptions {
   handler: ProxyHandler;
@@ -10,35 +35,167 @@ export interface LocalApiOptions {
   host?: string;
   /** The function timeout the stack sets, so deadlines behave as deployed. */
   functionTimeoutMs?: number;
-  /** Serves paths under `/__local/` (fault switches); everything else goes to the handler. */
+  /** Serves the other paths under `/__local` (fault switches); everything else goes to the gateway. */
   control?: RequestListener;
+  /** With this, every request must carry a valid SigV4 signature by these credentials, as `AWS_IAM` demands. */
+  iam?: LocalIam;
+  /** Called once per request to the API (not for `/__local`), after the answer is written. */
+  onAnswer?: (answer: AnsweredRequest) => void;
+  /** The OpenAPI document served at `/__local/openapi.yaml`; `api/openapi.yaml` unless set. */
+  openApiFile?: string;
 }
 
+// One resource, one method, as the stack deploys it. An empty segment matches nothing, as in API Gateway.
 const ROUTE = /^\/customers\/([^/]+)\/instruments\/([^/]+)\/cryptogram$/;
 
+const SIGNATURE_REFUSALS: Record<Exclude<SignatureVerdict, { ok: true }>['refusal'], GatewayRefusal> = {
+  missing: GATEWAY_REFUSALS.missingAuthenticationToken,
+  invalid: GATEWAY_REFUSALS.invalidSignature,
+  expired: GATEWAY_REFUSALS.invalidSignature,
+  // API Gateway answers an unknown key with 403 and no response type of its own: DEFAULT_4XX, at 403.
+  unknown_key: { ...GATEWAY_REFUSALS.default4xx, status: 403 },
+};
+
+/** API Gateway's own refusal, in the `{ message, code }` shape the stack's gateway responses give it. */
+function refuse(res: ServerResponse, refusal: GatewayRefusal, requestId: string, message = refusal.message) {
+  sendJson(
+    res,
+    refusal.status,
+    { message, code: refusal.code },
+    {
+      'cache-control': 'no-store',
+      'x-request-id': requestId,
+      'x-amzn-requestid': requestId,
+      ...(refusal.retryAfterSeconds !== undefined && { 'retry-after': String(refusal.retryAfterSeconds) }),
+    },
+  );
+}
+
+const headersOf = (req: IncomingMessage): Record<string, string> => {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (typeof value === 'string') headers[name] = value;
+    else if (Array.isArray(value)) headers[name] = value.join(',');
+  }
+  return headers;
+};
+
+type Invocation = { result: APIGatewayProxyResult } | { failed: true };
+
+/** The function's answer, or a failure when it throws, outlives its timeout or answers something malformed. */
+async function invoke(handler: ProxyHandler, event: APIGatewayProxyEvent, context: Context, timeoutMs: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<Invocation>((resolve) => {
+    timer = setTimeout(() => resolve({ failed: true }), timeoutMs);
+  });
+  const ran = handler(event, context).then(
+    (result): Invocation =>
+      result && typeof result.statusCode === 'number' && typeof result.body === 'string'
+        ? { result }
+        : { failed: true },
+    (): Invocation => ({ failed: true }),
+  );
+  try {
+    return await Promise.race([ran, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function errorCodeOf(result: APIGatewayProxyResult): string | undefined {
+  if (result.statusCode < 400) return undefined;
+  try {
+    const { code } = JSON.parse(result.body) as { code?: unknown };
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * API Gateway's part, locally: matches the one resource, builds the REST v1 event and context, and writes the
- * handler's answer. There is no SigV4 check here; the deployed API requires it.
+ * API Gateway's part, locally: matches the one resource and method, checks the SigV4 signature when `iam` is
+ * set, builds the REST v1 event and context, and writes the handler's answer. Whatever the deployed gateway
+ * refuses by itself (unknown routes and methods, missing or bad signatures, a function that fails) gets the
+ * same status and JSON here, from `GATEWAY_REFUSALS`.
  */
 export function startLocalApi(options: LocalApiOptions): Promise<RunningServer> {
-  const { handler, control, functionTimeoutMs = 10_000 } = options;
+  const { handler, control, iam, onAnswer, functionTimeoutMs = 10_000 } = options;
+  const openApiFile = options.openApiFile ?? DEFAULT_OPENAPI_FILE;
+
   return listen(
     async (req, res) => {
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      if (control && path.startsWith('/__local/')) return control(req, res);
-      const route = ROUTE.exec(path);
-      if (!route) return sendJson(res, 404, { message: 'No such resource', code: 'not_found' });
-      if (req.method !== 'GET')
-        return sendJson(res, 405, { message: 'Only GET is allowed', code: 'method_not_allowed' });
-
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (typeof value === 'string') headers[name] = value;
+      const startedAtMs = Date.now();
+      const method = req.method ?? 'GET';
+      const url = req.url ?? '/';
+      const path = url.split('?')[0] ?? '/';
+      if (path === '/__local' || path.startsWith('/__local/')) {
+        if (method === 'GET' && (await serveReference(path, res, openApiFile))) return;
+        if (control) return control(req, res);
+        return sendJson(res, 404, { message: 'No such local control', code: 'not_found' });
       }
-      const event = apiGatewayEvent({ customerId: route[1], instrumentId: route[2], headers });
-      const result = await handler(event, lambdaContext(functionTimeoutMs));
-      res.writeHead(result.statusCode, result.headers as Record<string, string>);
+
+      const gatewayRequestId = randomUUID();
+      const route = ROUTE.exec(path);
+      const answered = (status: number, code?: string, extra: Partial<AnsweredRequest> = {}) =>
+        onAnswer?.({
+          method,
+          path,
+          customerId: route?.[1],
+          instrumentId: route?.[2],
+          status,
+          code,
+          requestId: gatewayRequestId,
+          latencyMs: Date.now() - startedAtMs,
+          ...extra,
+        });
+      const refuseWith = (refusal: GatewayRefusal, message?: string) => {
+        refuse(res, refusal, gatewayRequestId, message);
+        answered(refusal.status, refusal.code);
+      };
+
+      // API Gateway matches the route before it looks at the signature, and a REST API answers an unknown
+      // route or method with this refusal, signed or not.
+      if (!route || method !== HTTP_METHOD) return refuseWith(GATEWAY_REFUSALS.missingAuthenticationToken);
+
+      let identity: CallerIdentity | undefined;
+      if (iam) {
+        const body = await readBody(req);
+        const verdict = await verifySignature(
+          { method, url, headers: req.headers, body: body ? Buffer.from(body) : undefined },
+          iam,
+        );
+        if (!verdict.ok) return refuseWith(SIGNATURE_REFUSALS[verdict.refusal], verdict.message);
+        identity = callerIdentity(verdict.accessKeyId);
+      }
+
+      const event = apiGatewayEvent({
+        customerId: route[1],
+        instrumentId: route[2],
+        headers: headersOf(req),
+        requestId: gatewayRequestId,
+        ...(identity && { identity }),
+        ...(req.socket.remoteAddress && { sourceIp: req.socket.remoteAddress }),
+      });
+      const context = lambdaContext(functionTimeoutMs);
+      const outcome = await invoke(handler, event, context, functionTimeoutMs);
+      if ('failed' in outcome) {
+        refuse(res, GATEWAY_REFUSALS.integrationFailure, gatewayRequestId);
+        answered(GATEWAY_REFUSALS.integrationFailure.status, GATEWAY_REFUSALS.integrationFailure.code, {
+          awsRequestId: context.awsRequestId,
+        });
+        return;
+      }
+      const { result } = outcome;
+      // API Gateway adds its own request id to every answer it passes on.
+      res.writeHead(result.statusCode, { ...result.headers, 'x-amzn-requestid': gatewayRequestId } as Record<
+        string,
+        string
+      >);
       res.end(result.body);
+      answered(result.statusCode, errorCodeOf(result), {
+        awsRequestId: context.awsRequestId,
+        requestId: String(result.headers?.['x-request-id'] ?? gatewayRequestId),
+      });
     },
     options.port,
     options.host,
