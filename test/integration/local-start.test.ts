@@ -1,35 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_INSTRUMENTS } from '../../local/cashfree-simulator.ts';
+import { GATEWAY_REFUSALS } from '../../api/gateway-responses.ts';
+import { DEMO_INSTRUMENTS, FAULTS } from '../../local/cashfree-simulator.ts';
+import { signedFetch } from '../local/sign.ts';
+import { freePort, portIsFree, runToEnd, type SpawnedService, spawnService } from '../local/spawn-service.ts';
 
-// `npm start` as a newcomer runs it: a separate process, no configuration, answering plain HTTP on loopback.
-let server: ChildProcess;
-let baseUrl: string;
-let output = '';
+// `npm start` as a newcomer runs it: a separate process through the same preflight, no configuration.
+const START = ['local/preflight.cjs', 'local/start.ts'];
+let service: SpawnedService;
 
 beforeAll(async () => {
-  server = spawn(process.execPath, ['local/start.ts'], {
-    env: { PATH: process.env.PATH, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  baseUrl = await new Promise<string>((resolve, reject) => {
-    let stderr = '';
-    server.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const ready = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (ready?.[1]) resolve(ready[1]);
-    });
-    server.once('exit', (code) => reject(new Error(`npm start exited with ${code}: ${stderr}`)));
-  });
+  service = await spawnService(process.execPath, START, { PORT: '0' });
 });
 
 afterAll(async () => {
-  server.kill('SIGTERM');
-  await once(server, 'exit');
+  await service.stop();
 });
 
 const demo = DEMO_INSTRUMENTS[0];
@@ -37,7 +22,7 @@ const demoPath = `/customers/${demo?.customerId}/instruments/${demo?.instrumentI
 
 describe('npm start with no configuration', () => {
   it('serves a cryptogram for the demo card to a plain HTTP GET', async () => {
-    const response = await fetch(`${baseUrl}${demoPath}`);
+    const response = await fetch(`${service.url}${demoPath}`);
     const body = (await response.json()) as Record<string, unknown>;
 
     expect(response.status).toBe(200);
@@ -47,37 +32,216 @@ describe('npm start with no configuration', () => {
   });
 
   it('plays a Cashfree fault chosen by a sim_ customer id', async () => {
-    const response = await fetch(`${baseUrl}/customers/sim_500/instruments/any/cryptogram`);
+    const response = await fetch(`${service.url}/customers/sim_500/instruments/any/cryptogram`);
 
     expect(response.status).toBe(502);
     expect(await response.json()).toEqual({ message: 'Cashfree is unavailable', code: 'upstream_unavailable' });
   });
 
-  it('keeps serving after the local credentials are rotated', async () => {
-    const rotated = await fetch(`${baseUrl}/__local/rotate`, { method: 'POST' });
-    const response = await fetch(`${baseUrl}${demoPath}`);
+  it('has a trigger for Cashfree 403 and 502, which used to answer 404', async () => {
+    const forbidden = await fetch(`${service.url}/customers/sim_403/instruments/any/cryptogram`);
+    const badGateway = await fetch(`${service.url}/customers/sim_502/instruments/any/cryptogram`);
+
+    expect(((await forbidden.json()) as { code: string }).code).toBe('upstream_auth_failed');
+    expect(((await badGateway.json()) as { code: string }).code).toBe('upstream_unavailable');
+  });
+
+  it('lists every simulator trigger and every control at GET /__local', async () => {
+    const response = await fetch(`${service.url}/__local`);
+    const index = (await response.json()) as {
+      triggers: { customerId: string; description: string }[];
+      controls: { method: string; path: string; does: string }[];
+    };
+
+    expect(response.status).toBe(200);
+    expect(index.triggers.map((trigger) => trigger.customerId).sort()).toEqual(
+      Object.keys(FAULTS)
+        .map((fault) => `sim_${fault}`)
+        .sort(),
+    );
+    expect(index.controls.map((control) => control.path)).toEqual(
+      expect.arrayContaining(['/__local/rotate', '/__local/rate-limit/reset', '/__local/secrets-manager/throttled']),
+    );
+    for (const control of index.controls) expect(control.does).not.toBe('');
+  });
+
+  it('says what a control did, and keeps serving after the local credentials are rotated', async () => {
+    const rotated = await fetch(`${service.url}/__local/rotate`, { method: 'POST' });
+    const response = await fetch(`${service.url}${demoPath}`);
 
     expect(rotated.status).toBe(200);
+    expect(((await rotated.json()) as { message: string }).message).toMatch(/new credentials/);
     expect(response.status).toBe(200);
   });
 
-  it('answers 404 with a JSON body for a path the API does not have', async () => {
-    const response = await fetch(`${baseUrl}/customers/x/cryptogram`);
+  it("resets the simulator's rate limit on request", async () => {
+    const reset = await fetch(`${service.url}/__local/rate-limit/reset`, { method: 'POST' });
 
-    expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ code: 'not_found' });
+    expect(reset.status).toBe(200);
+    expect(((await reset.json()) as { message: string }).message).toMatch(/rate-limit window/);
   });
 
-  it('logs each request as a JSON line without card data', async () => {
-    const response = await fetch(`${baseUrl}${demoPath}`);
+  it('answers a path the API does not have as API Gateway does', async () => {
+    const response = await fetch(`${service.url}/customers/x/cryptogram`);
+
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({
+      message: GATEWAY_REFUSALS.missingAuthenticationToken.message,
+      code: GATEWAY_REFUSALS.missingAuthenticationToken.code,
+    });
+  });
+
+  it('logs each request as a JSON line without card data when stdout is not a terminal', async () => {
+    const response = await fetch(`${service.url}${demoPath}`);
     const { cryptogram } = (await response.json()) as { cryptogram: string };
     const requestId = response.headers.get('x-request-id') ?? '';
-    await expect.poll(() => output.includes(requestId)).toBe(true);
+    await expect.poll(() => service.stdout().includes(requestId)).toBe(true);
 
-    const lines = output.trim().split('\n');
+    const lines = service.stdout().trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(4);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
-    expect(output).not.toContain(demo?.tokenPan);
-    expect(output).not.toContain(cryptogram);
+    expect(service.stdout()).not.toContain(demo?.tokenPan);
+    expect(service.stdout()).not.toContain(cryptogram);
+  });
+
+  it('serves the OpenAPI document and its reference page', async () => {
+    const document = await fetch(`${service.url}/__local/openapi.yaml`);
+    const page = await fetch(`${service.url}/__local/docs`);
+
+    expect(document.status).toBe(200);
+    expect(await document.text()).toMatch(/^openapi: 3\.1/m);
+    expect(await page.text()).toContain('/__local/docs/swagger-ui-bundle.js');
+  });
+});
+
+describe('npm start with LOCAL_AUTH=iam', () => {
+  let signed: SpawnedService;
+
+  beforeAll(async () => {
+    signed = await spawnService(process.execPath, START, { PORT: '0', LOCAL_AUTH: 'iam', AWS_REGION: 'eu-central-1' });
+  });
+
+  afterAll(async () => {
+    await signed.stop();
+  });
+
+  it('prints local credentials that sign a request it accepts, and refuses the same request unsigned', async () => {
+    const exported = /export AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+) AWS_REGION=(\S+)/.exec(
+      signed.stderr(),
+    );
+    expect(exported).not.toBeNull();
+    const [, accessKeyId = '', secretAccessKey = '', region = ''] = exported ?? [];
+    expect(signed.stderr()).toContain(`curl -s --aws-sigv4 "aws:amz:${region}:execute-api"`);
+
+    const accepted = await signedFetch(`${signed.url}${demoPath}`, {
+      region,
+      credentials: { accessKeyId, secretAccessKey },
+    });
+    const refused = await fetch(`${signed.url}${demoPath}`);
+
+    expect(region).toBe('eu-central-1');
+    expect(accepted.status).toBe(200);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { code: string }).code).toBe('missing_authentication_token');
+  });
+});
+
+describe.skipIf(!existsSync('/usr/bin/curl'))('the signed curl line npm start prints (curl 7.75+)', () => {
+  it('works as printed, pasted into a shell after the export line', async () => {
+    const signed = await spawnService(process.execPath, START, { PORT: '0', LOCAL_AUTH: 'iam' });
+    try {
+      const printed = signed
+        .stderr()
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line.startsWith('export AWS_') || line.startsWith('curl -s --aws-sigv4'));
+      expect(printed).toHaveLength(2);
+
+      const { code, stdout } = await runToEnd('/bin/sh', ['-c', printed.join('\n')], {});
+
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ card_number: demo?.tokenPan });
+    } finally {
+      await signed.stop();
+    }
+  });
+});
+
+describe('npm start against the Cashfree sandbox', () => {
+  it("shows where the ids go instead of the simulator's demo cards, and never prints the client secret", async () => {
+    const secret = 'cfsk_ma_test_never_printed';
+    const sandbox = await spawnService(process.execPath, START, {
+      PORT: '0',
+      CASHFREE_CLIENT_ID: 'TEST-local-id',
+      CASHFREE_CLIENT_SECRET: secret,
+      // Loopback, so no test ever reaches for the internet; nothing listens there.
+      CASHFREE_BASE_URL: 'http://127.0.0.1:9/pg',
+    });
+    try {
+      expect(sandbox.stderr()).toContain('/customers/YOUR_CUSTOMER_ID/instruments/YOUR_INSTRUMENT_ID/cryptogram');
+      expect(sandbox.stderr()).not.toContain(demo?.customerId);
+      expect(sandbox.stderr()).not.toContain(secret);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});
+
+describe('a first run that goes wrong', () => {
+  it('says in one line which port is busy and how to pick another', async () => {
+    const port = new URL(service.url).port;
+    const { code, stderr } = await runToEnd(process.execPath, START, { PORT: port });
+
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`port ${port} .*in use.*PORT=`))]);
+  });
+
+  it('says in one line that Node 24 is needed, and how to get it, when npm runs an older Node', async () => {
+    const { code, stderr } = await runToEnd(
+      process.execPath,
+      ['--require', './test/local/pretend-node-20.cjs', ...START],
+      {
+        PORT: '0',
+      },
+    );
+
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/needs Node 24 .*npm install/)]);
+  });
+
+  it('names a bad switch value instead of starting', async () => {
+    const { code, stderr } = await runToEnd(process.execPath, START, { PORT: '0', LOCAL_AUTH: 'sigv4' });
+
+    expect(code).toBe(1);
+    expect(stderr).toContain('LOCAL_AUTH must be iam or none');
+  });
+});
+
+describe('stopping', () => {
+  // Through npm itself, as a person runs it: npm's SIGTERM must reach the server, not orphan it.
+  for (const script of ['start', 'dev']) {
+    it(`npm run ${script} frees its port when npm gets SIGTERM`, async () => {
+      const port = await freePort();
+      const running = await spawnService('npm', ['run', script, '--silent'], { PORT: String(port) });
+      expect(await portIsFree(port)).toBe(false);
+
+      await running.stop('SIGTERM');
+
+      await expect.poll(() => portIsFree(port), { timeout: 5000, interval: 100 }).toBe(true);
+      // The signal itself, not the orphan backstop below, stopped it.
+      await expect.poll(() => running.stderr(), { timeout: 2000 }).toContain('stopping (SIGTERM)');
+    });
+  }
+
+  it('stops when whatever started it dies without passing a signal on', async () => {
+    const port = await freePort();
+    const running = await spawnService('npm', ['start', '--silent'], { PORT: String(port) });
+
+    await running.stop('SIGKILL');
+
+    await expect.poll(() => portIsFree(port), { timeout: 5000, interval: 100 }).toBe(true);
+    await expect
+      .poll(() => running.stderr(), { timeout: 2000 })
+      .toContain('stopping (the process that started it is gone)');
   });
 });

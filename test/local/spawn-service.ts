@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+
+export interface SpawnedService {
+  child: ChildProcess;
+  url: string;
+  /** Everything written to stderr so far: the ready line among it. */
+  stderr(): string;
+  stdout(): string;
+  /** Sends `signal` and waits (bounded) for the process to end. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** A free loopback port, so parallel test files never collide on 3000. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** True when nothing listens on the port any more. */
+export async function portIsFree(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+const READY = /ready on (http:\/\/127\.0\.0\.1:\d+)/;
+
+/** Starts `command args` (the service, one way or another) and waits for its ready line. */
+export async function spawnService(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  readyWithinMs = 20_000,
+): Promise<SpawnedService> {
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: 'pipe',
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  const exited = once(child, 'exit');
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no ready line within ${readyWithinMs} ms: ${stderr}`)),
+      readyWithinMs,
+    );
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const ready = READY.exec(stderr);
+      if (ready?.[1]) {
+        clearTimeout(timer);
+        resolve(ready[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before it was ready: ${stderr}`));
+    });
+  });
+  return {
+    child,
+    url,
+    stderr: () => stderr,
+    stdout: () => stdout,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`still running 10 s after ${signal}`)), 10_000).unref(),
+      );
+      const [code] = (await Promise.race([exited, timeout])) as [number | null];
+      return code;
+    },
+  };
+}
+
+/** Runs a command to its end (bounded) and returns its exit code and output. */
+export async function runToEnd(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: 'pipe',
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
