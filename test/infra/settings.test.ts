@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { ENVIRONMENTS } from '../../infra/environments.ts';
+import { readEnvironment, SettingsError } from '../../infra/settings.ts';
+
+const problemsOf = (name: string, raw: unknown): string[] => {
+  try {
+    readEnvironment(name, raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SettingsError);
+    return (error as Error).message.split('\n  - ').slice(1);
+  }
+  return [];
+};
+const prodWith = (change: Record<string, unknown>) => problemsOf('prod', { ...ENVIRONMENTS.prod, ...change });
+const devWith = (change: Record<string, unknown>) => problemsOf('dev', { ...ENVIRONMENTS.dev, ...change });
+
+describe('the committed environments', () => {
+  it.each(Object.entries(ENVIRONMENTS))('%s passes every check', (name, settings) => {
+    expect(problemsOf(name, settings)).toEqual([]);
+  });
+
+  it('keep production Cashfree, canary releases and pinned accounts for prod', () => {
+    const prod = readEnvironment('prod', ENVIRONMENTS.prod);
+    expect(prod.functionEnvironment).toMatchObject({ CASHFREE_ENVIRONMENT: 'production' });
+    expect(prod.release).toEqual({ strategy: 'canary', percent: 10, intervalMinutes: 5 });
+    expect(prod.account).toMatch(/^\d{12}$/);
+  });
+});
+
+describe('a bad environment', () => {
+  it('reports a misspelt key with the key it meant', () => {
+    expect(prodWith({ reservedConcurency: 5 })).toEqual([
+      'prod.reservedConcurency is not a setting (did you mean reservedConcurrency?)',
+    ]);
+    expect(prodWith({ throttle: { rateLimit: 5, burstLimt: 10 } })).toEqual([
+      'prod.throttle.burstLimt is not a setting (did you mean burstLimit?)',
+      'prod.throttle.burstLimit must be a whole number from 1 to 5000',
+    ]);
+  });
+
+  it('reports a missing required setting by name', () => {
+    const { release: _release, ...withoutRelease } = ENVIRONMENTS.prod;
+    expect(problemsOf('prod', withoutRelease)).toEqual(['prod.release is required']);
+  });
+
+  it('refuses an ARN of the wrong service or resource type for every ARN setting', () => {
+    const s3 = 'arn:aws:s3:::payments-bucket';
+    expect(prodWith({ wafWebAclArn: s3, alarmActionArn: s3, secretArn: s3, kmsKey: { arn: s3 } })).toEqual([
+      expect.stringMatching(
+        /^prod\.secretArn must be a complete Secrets Manager secret ARN with its 6-character suffix/,
+      ),
+      expect.stringMatching(/^prod\.kmsKey\.arn must be a KMS key ARN .*not an alias$/),
+      expect.stringMatching(/^prod\.alarmActionArn must be an SNS topic ARN/),
+      expect.stringMatching(/^prod\.wafWebAclArn must be a regional WAFv2 web ACL ARN/),
+    ]);
+  });
+
+  it('refuses a secret ARN without its suffix, a KMS alias and a global web ACL', () => {
+    expect(
+      prodWith({
+        secretArn: 'arn:aws:secretsmanager:ap-south-1:222222222222:secret:cashfree',
+        kmsKey: { arn: 'arn:aws:kms:ap-south-1:222222222222:alias/payments' },
+        wafWebAclArn: 'arn:aws:wafv2:us-east-1:222222222222:global/webacl/payments/0a1b2c3d',
+      }),
+    ).toEqual([
+      expect.stringMatching(/^prod\.secretArn must be/),
+      expect.stringMatching(/^prod\.kmsKey\.arn must be/),
+      expect.stringMatching(/^prod\.wafWebAclArn must be/),
+    ]);
+  });
+
+  it('refuses ARNs in another region than the one the environment deploys to', () => {
+    expect(prodWith({ alarmActionArn: 'arn:aws:sns:eu-west-1:222222222222:oncall' })).toEqual([
+      'prod.alarmActionArn is in eu-west-1, but the environment deploys to ap-south-1',
+    ]);
+  });
+
+  it('accepts an imported secret with its own key', () => {
+    expect(
+      prodWith({
+        secretArn: 'arn:aws:secretsmanager:ap-south-1:222222222222:secret:cashfree/prod-AbCdEf',
+        kmsKey: { arn: 'arn:aws:kms:ap-south-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+      }),
+    ).toEqual([]);
+  });
+
+  it('refuses creating a key for a secret it does not create', () => {
+    expect(prodWith({ secretArn: 'arn:aws:secretsmanager:ap-south-1:222222222222:secret:cashfree-AbCdEf' })).toEqual([
+      'prod.kmsKey: create applies only to a secret this stack creates (secretArn is set)',
+    ]);
+  });
+
+  it('refuses wildcards and malformed entries in allowedPrincipals', () => {
+    expect(
+      prodWith({
+        allowedPrincipals: ['arn:aws:iam::222222222222:role/*', '*', 'everyone', 'arn:aws:iam::222222222222:role/ok'],
+      }),
+    ).toEqual([
+      'prod.allowedPrincipals[0] arn:aws:iam::222222222222:role/* must not contain a wildcard (* or ?): name each account, role or user',
+      'prod.allowedPrincipals[1] * must not contain a wildcard (* or ?): name each account, role or user',
+      'prod.allowedPrincipals[2] everyone is neither a 12-digit account id nor an IAM role, user or root ARN',
+    ]);
+  });
+
+  it('names the setting, not the environment variable, when the function would refuse a Cashfree value', () => {
+    expect(
+      prodWith({
+        cashfree: { environment: 'live', apiVersion: '2022/09/01', baseUrl: 'http://cashfree.example.com/pg' },
+      }),
+    ).toEqual([
+      'prod.cashfree.environment must be one of sandbox, production',
+      expect.stringMatching(/^prod\.cashfree\.baseUrl must use https/),
+      'prod.cashfree.apiVersion must look like YYYY-MM-DD',
+    ]);
+    expect(prodWith({ cashfree: { environment: 'production', apiVersion: '2022-09-01', maxAttempts: 9 } })).toEqual([
+      'prod.cashfree.maxAttempts must be a whole number from 1 to 5',
+    ]);
+  });
+
+  it('refuses an unpinned environment other than dev, and production Cashfree without a pinned account', () => {
+    const { account: _a, region: _r, ...unpinned } = ENVIRONMENTS.prod;
+    expect(problemsOf('prod', unpinned)).toEqual([
+      'prod: only dev may leave account and region unset; pin them',
+      'prod.cashfree.environment: production needs a pinned account and region',
+      // Without a region to compare with, the topic's region is no longer a problem.
+    ]);
+    expect(devWith({ account: '123456789012' })).toEqual(['dev: set account and region together']);
+  });
+
+  it('checks endpoint, throttle, concurrency and release values', () => {
+    expect(
+      devWith({
+        endpoint: { vpcEndpointIds: ['vpce-zz'] },
+        throttle: { rateLimit: 0, burstLimit: 10 },
+        reservedConcurrency: 5,
+        provisionedConcurrency: { min: 4, max: 8, utilizationTarget: 1.5 },
+        release: { strategy: 'canary', percent: 100, intervalMinutes: 5 },
+      }),
+    ).toEqual([
+      'dev.endpoint.vpcEndpointIds: vpce-zz is not a VPC endpoint id (vpce-...)',
+      'dev.throttle.rateLimit must be a whole number from 1 to 10000',
+      'dev.provisionedConcurrency.utilizationTarget must be a fraction from 0.1 to 0.9',
+      'dev.provisionedConcurrency.max must not exceed reservedConcurrency (5)',
+      'dev.release.percent must be a whole number from 1 to 99',
+    ]);
+    expect(devWith({ release: { strategy: 'blue-green' } })).toEqual([
+      'dev.release.strategy must be one of all-at-once, canary, linear',
+      'dev.release.percent must be a whole number from 1 to 99',
+      'dev.release.intervalMinutes must be a whole number from 1 to 60',
+    ]);
+    expect(devWith({ release: { strategy: 'linaer', percent: 10, intervalMinutes: 1 } })[0]).toBe(
+      'dev.release.strategy must be one of all-at-once, canary, linear (did you mean linear?)',
+    );
+  });
+
+  it('reports every problem at once, as one message without a stack', () => {
+    let error: Error | undefined;
+    try {
+      readEnvironment('prod', { ...ENVIRONMENTS.prod, reservedConcurrency: 'lots', wafWebAclArn: 'x', typo: 1 });
+    } catch (caught) {
+      error = caught as Error;
+    }
+    expect(error?.name).toBe('SettingsError');
+    expect(error?.message.split('\n')).toEqual([
+      'Invalid settings in infra/environments.ts:',
+      '  - prod.typo is not a setting',
+      '  - prod.reservedConcurrency must be a whole number from 1 to 1000',
+      expect.stringMatching(/^ {2}- prod\.wafWebAclArn must be/),
+    ]);
+  });
+});
