@@ -8,6 +8,8 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { buildApp } from '../../infra/app.ts';
+import { ENVIRONMENTS, type EnvironmentName } from '../../infra/environments.ts';
+import type { EnvironmentSettings } from '../../infra/settings.ts';
 import { synthesize } from './synth.ts';
 
 // Every finding the packs still report, errors and warnings alike, as "severity rule path".
@@ -31,32 +33,30 @@ const acknowledgements = (scope: IConstruct): Array<{ path: string; id: string; 
       ),
   );
 
-// The acknowledgements differ with the options (no WAF, the account logging role), so each shape is checked.
-const shapes: Array<[string, Record<string, string>]> = [
-  ['default', {}],
+// The acknowledgements differ with the settings (no WAF, the account logging role), so each shape is checked.
+const shapes: Array<[string, EnvironmentName, Partial<EnvironmentSettings>]> = [
+  ...Object.keys(ENVIRONMENTS).map((name): [string, EnvironmentName, Partial<EnvironmentSettings>] => [
+    name,
+    name as EnvironmentName,
+    {},
+  ]),
   [
-    'private, imported secret and key',
+    'staging, private, imported secret and key, WAF, no account role',
+    'staging',
     {
-      endpointType: 'private',
-      vpcEndpointIds: 'vpce-0123456789abcdef0',
-      secretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:cashfree-AbCdEf',
-      kmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-      alarmActionArn: 'arn:aws:sns:eu-west-1:111122223333:oncall',
-    },
-  ],
-  [
-    'created key, WAF, no account role',
-    {
-      createKmsKey: 'true',
-      wafWebAclArn: 'arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/payments/0a1b2c3d',
-      createApiGatewayAccountRole: 'false',
+      endpoint: { vpcEndpointIds: ['vpce-0123456789abcdef0'] },
+      secretArn: 'arn:aws:secretsmanager:ap-south-1:111111111111:secret:cashfree-AbCdEf',
+      kmsKey: { arn: 'arn:aws:kms:ap-south-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+      wafWebAclArn: 'arn:aws:wafv2:ap-south-1:111111111111:regional/webacl/payments/0a1b2c3d',
+      createApiGatewayAccountRole: false,
+      release: { strategy: 'linear', percent: 25, intervalMinutes: 2 },
     },
   ],
 ];
 
-describe.each(shapes)('the %s stack', (_shape, context) => {
+describe.each(shapes)('the %s stack', (_shape, name, overrides) => {
   // Synthesizing runs the packs app.ts attaches and would already throw on a finding; this lists them.
-  const { stack } = synthesize(context);
+  const { stack } = synthesize(name, overrides);
 
   it('has no unacknowledged AwsSolutions or Serverless finding, error or warning', () => {
     expect(findings(stack)).toEqual([]);
@@ -70,20 +70,26 @@ describe.each(shapes)('the %s stack', (_shape, context) => {
   });
 });
 
-describe('the acknowledgements of the default stack', () => {
-  const { stack } = synthesize();
+describe('the acknowledgements of the dev stack', () => {
+  const { stack } = synthesize('dev');
 
   it('are exactly the reviewed ones, each on one resource', () => {
-    const byId = acknowledgements(stack).map(({ id, path }) => `${id} @ ${path.replace(/^CryptogramService\//, '')}`);
+    const byId = acknowledgements(stack).map(
+      ({ id, path }) => `${id} @ ${path.replace(/^CryptogramService-dev\//, '')}`,
+    );
     expect(byId.sort()).toEqual(
       [
-        'AwsSolutions-APIG2 @ Api/Resource',
-        'AwsSolutions-APIG3 @ Api/DeploymentStage.v1',
-        'AwsSolutions-COG4 @ Api/Default/customers/{customer_id}/instruments/{instrument_id}/cryptogram/GET',
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs] @ Api/CloudWatchRole',
-        'AwsSolutions-IAM5[Resource::*] @ HandlerRole',
-        'AwsSolutions-SMG4 @ CashfreeCredentials',
-        'Serverless-LambdaDLQ @ Handler',
+        'AwsSolutions-APIG2 @ Api/Api/Resource',
+        'AwsSolutions-APIG3 @ Api/Api/DeploymentStage.v1',
+        'AwsSolutions-COG4 @ Api/Api/Default/customers/{customer_id}/instruments/{instrument_id}/cryptogram/GET',
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs] @ Api/Api/CloudWatchRole',
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited] @ Release/DeploymentGroup/ServiceRole',
+        'AwsSolutions-IAM5[Resource::<ReleasePreTrafficCheckFD3A7A18.Arn>:*] @ Release/DeploymentGroup/ServiceRole',
+        'AwsSolutions-IAM5[Resource::*] @ Function/Role',
+        'AwsSolutions-IAM5[Resource::*] @ Release/PreTrafficCheckRole',
+        'AwsSolutions-SMG4 @ Credentials/Secret',
+        'Serverless-LambdaDLQ @ Function/Handler',
+        'Serverless-LambdaDLQ @ Release/PreTrafficCheck',
       ].sort(),
     );
   });

@@ -3,6 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { buildApp } from '../../infra/app.ts';
 import type { CryptogramServiceStack } from '../../infra/cryptogram-service-stack.ts';
+import { ENVIRONMENTS, type EnvironmentName } from '../../infra/environments.ts';
+import type { EnvironmentSettings } from '../../infra/settings.ts';
 
 export interface Synthesized {
   app: App;
@@ -11,17 +13,22 @@ export interface Synthesized {
 }
 
 /**
- * Builds the app exactly as `cdk synth` does (cdk.json's feature flags, cdk-nag attached, real esbuild bundling
- * of lambda/handler.ts) with extra context values, and synthesizes it.
+ * Builds the app exactly as `cdk synth -c env=<name>` does (cdk.json's feature flags, cdk-nag attached, real
+ * esbuild bundling) and synthesizes it. `overrides` change the committed environment's settings for the test.
  */
-export function synthesize(context: Record<string, unknown> = {}): Synthesized {
-  const { app, stack } = buildApp({ context: { ...cdkJson.context, ...context } });
+export function synthesize(
+  name: EnvironmentName = 'dev',
+  overrides: Partial<EnvironmentSettings> = {},
+  context: Record<string, unknown> = {},
+): Synthesized {
+  const environments = { ...ENVIRONMENTS, [name]: { ...ENVIRONMENTS[name], ...overrides } };
+  const { app, stack } = buildApp({ context: { ...cdkJson.context, env: name, ...context }, environments });
   return { app, stack, template: Template.fromStack(stack) };
 }
 
 /** The logical id of the one resource of a type, for matching the `Ref`s and `GetAtt`s that point at it. */
-export function logicalIdOf(template: Template, type: string): string {
-  const ids = Object.keys(template.findResources(type));
+export function logicalIdOf(template: Template, type: string, props: object = {}): string {
+  const ids = Object.keys(template.findResources(type, props));
   if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
   return ids[0] as string;
 }
@@ -32,4 +39,13 @@ export function propertiesOf(template: Template, type: string, id: string): Reco
   const resource = template.findResources(type)[id];
   if (!resource) throw new Error(`no ${type} ${id}`);
   return resource.Properties ?? {};
+}
+
+/** The logical id of the cryptogram function (the one with the secret in its environment), not the hook. */
+export function cryptogramFunctionId(template: Template): string {
+  const [id, ...others] = Object.entries(template.findResources('AWS::Lambda::Function'))
+    .filter(([, resource]) => resource.Properties?.Environment?.Variables?.CASHFREE_SECRET_ID !== undefined)
+    .map(([logicalId]) => logicalId);
+  if (!id || others.length > 0) throw new Error('expected one cryptogram function');
+  return id;
 }

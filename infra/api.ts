@@ -1,0 +1,212 @@
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogField,
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RequestValidator,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import { InterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
+import { AnyPrincipal, ArnPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { HTTP_METHOD, PATH_PARAMETERS, RESOURCE_PATH, STAGE_NAME } from '../api/resource.ts';
+import { LOG_RETENTION } from './function.ts';
+import { addGatewayResponses } from './gateway-responses.ts';
+import type { Settings } from './settings.ts';
+
+/** The method's path with each `{parameter}` as `*`, as IAM resources and the resource policy need it. */
+export const RESOURCE_PATTERN = RESOURCE_PATH.replace(/\{[^}]+\}/g, '*');
+
+/**
+ * Fields of the JSON access log. `apiRequestId`, `awsRequestId` and the trace id are also in the function's
+ * log line, so one Logs Insights query follows a request through both groups (docs/runbook.md).
+ */
+export const ACCESS_LOG_FIELDS = {
+  apiRequestId: AccessLogField.contextRequestId(),
+  extendedRequestId: AccessLogField.contextExtendedRequestId(),
+  awsRequestId: '$context.integration.requestId',
+  xrayTraceId: AccessLogField.contextXrayTraceId(),
+  apiId: AccessLogField.contextApiId(),
+  requestTimeEpoch: AccessLogField.contextRequestTimeEpoch(),
+  httpMethod: AccessLogField.contextHttpMethod(),
+  resourcePath: AccessLogField.contextResourcePath(),
+  status: AccessLogField.contextStatus(),
+  responseLatencyMs: AccessLogField.contextResponseLatency(),
+  responseLength: AccessLogField.contextResponseLength(),
+  callerAccountId: AccessLogField.contextIdentityAccountId(),
+  caller: AccessLogField.contextIdentityCaller(),
+  userArn: AccessLogField.contextIdentityUserArn(),
+  sourceIp: AccessLogField.contextIdentitySourceIp(),
+  vpceId: '$context.identity.vpceId',
+  integrationStatus: AccessLogField.contextIntegrationStatus(),
+  integrationLatencyMs: AccessLogField.contextIntegrationLatency(),
+  integrationError: AccessLogField.contextIntegrationErrorMessage(),
+  errorType: AccessLogField.contextErrorResponseType(),
+  errorMessage: AccessLogField.contextErrorMessage(),
+} as const;
+
+export interface CryptogramApiProps {
+  settings: Pick<
+    Settings,
+    'allowedPrincipals' | 'endpoint' | 'throttle' | 'wafWebAclArn' | 'createApiGatewayAccountRole'
+  >;
+  /** What the method invokes: the `live` alias, never `$LATEST`. */
+  target: IFunction;
+}
+
+/** The REST API: one IAM-authorised GET, its resource policy, stage, logs and API Gateway's own answers. */
+export class CryptogramApi extends Construct {
+  readonly api: RestApi;
+  readonly accessLogs: LogGroup;
+
+  constructor(scope: Construct, id: string, { settings, target }: CryptogramApiProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const { endpoint } = settings;
+    const vpcEndpointIds = endpoint === 'regional' ? [] : [...endpoint.vpcEndpointIds];
+
+    const api = new RestApi(this, 'Api', {
+      // REST API metrics are keyed by API name, so it must be unique per account and region.
+      restApiName: stack.stackName,
+      description: 'Cashfree network token cryptograms for internal payment flows (IAM auth)',
+      endpointConfiguration:
+        vpcEndpointIds.length > 0
+          ? {
+              types: [EndpointType.PRIVATE],
+              vpcEndpoints: vpcEndpointIds.map((vpcEndpointId) =>
+                InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(this, `Endpoint-${vpcEndpointId}`, {
+                  vpcEndpointId,
+                  port: 443,
+                }),
+              ),
+            }
+          : { types: [EndpointType.REGIONAL] },
+      policy: resourcePolicy(stack, settings.allowedPrincipals, vpcEndpointIds),
+      cloudWatchRole: settings.createApiGatewayAccountRole,
+      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+      deployOptions: {
+        stageName: STAGE_NAME,
+        throttlingRateLimit: settings.throttle.rateLimit,
+        throttlingBurstLimit: settings.throttle.burstLimit,
+        accessLogDestination: new LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        // Data tracing would write full requests and responses, cryptograms included, to the execution log.
+        dataTraceEnabled: false,
+        // A cryptogram is single-use: a cached response would be a replayed one.
+        cacheClusterEnabled: false,
+        cachingEnabled: false,
+        tracingEnabled: true,
+      },
+    });
+    this.api = api;
+
+    // API Gateway would create this group itself, kept forever; owning it gives it our retention. It must exist
+    // before the stage can log into it.
+    const executionLogs = new LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${api.restApiId}/${STAGE_NAME}`,
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    api.deploymentStage.node.addDependency(executionLogs);
+
+    const validator = new RequestValidator(this, 'PathParameterValidator', {
+      restApi: api,
+      validateRequestParameters: true,
+      validateRequestBody: false,
+    });
+    // On an alias, LambdaIntegration grants invoke on the alias ARN, which is what API Gateway calls.
+    const method = api.root
+      .resourceForPath(RESOURCE_PATH)
+      .addMethod(HTTP_METHOD, new LambdaIntegration(target, { allowTestInvoke: false }), {
+        authorizationType: AuthorizationType.IAM,
+        requestParameters: Object.fromEntries(PATH_PARAMETERS.map((name) => [`method.request.path.${name}`, true])),
+        requestValidator: validator,
+      });
+
+    addGatewayResponses(api);
+
+    if (settings.wafWebAclArn) {
+      new CfnWebACLAssociation(this, 'WebAclAssociation', {
+        resourceArn: api.deploymentStage.stageArn,
+        webAclArn: settings.wafWebAclArn,
+      });
+    } else {
+      Validations.of(api.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'Every request must carry a SigV4 signature of an allowed principal and is throttled per stage; ' +
+          'a WAF web ACL is attached when the environment sets wafWebAclArn.',
+      });
+    }
+    if (settings.createApiGatewayAccountRole) {
+      Validations.of(api.node.findChild('CloudWatchRole')).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'The account-wide role API Gateway uses to write execution logs; the AWS-managed policy is the one ' +
+          'AWS documents for it and follows API Gateway as it changes.',
+      });
+    }
+    Validations.of(api.node.findChild('Resource')).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason:
+        'The one GET method has a validator for its two required path parameters; ' +
+        'a GET carries no body, so there is no body model to validate.',
+    });
+    Validations.of(method).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'The method uses AWS_IAM authorization: callers are IAM principals, not Cognito users.',
+    });
+  }
+
+  /** The `execute-api:Invoke` resource a caller's IAM policy grants. */
+  get methodArnPattern(): string {
+    return this.api.arnForExecuteApi(HTTP_METHOD, RESOURCE_PATTERN, STAGE_NAME);
+  }
+}
+
+function resourcePolicy(stack: Stack, principals: readonly string[], vpcEndpointIds: string[]): PolicyDocument {
+  // An entry is an account id (the deploying account's is a token) or a role or user ARN.
+  const allowed = principals.length > 0 ? principals : [stack.account];
+  const asArn = (entry: string, suffix: string): string =>
+    entry.startsWith('arn:') ? entry : `arn:${stack.partition}:iam::${entry}:${suffix}`;
+  const statements = [
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      principals: allowed.map((entry) => new ArnPrincipal(asArn(entry, 'root'))),
+      actions: ['execute-api:Invoke'],
+      resources: [`execute-api:/${STAGE_NAME}/${HTTP_METHOD}${RESOURCE_PATTERN}`],
+    }),
+    // Within one account an IAM policy alone would also let a principal in; this Deny makes the list binding.
+    new PolicyStatement({
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: ['execute-api:Invoke'],
+      resources: ['execute-api:/*'],
+      conditions: { StringNotLike: { 'aws:PrincipalArn': allowed.map((entry) => asArn(entry, '*')) } },
+    }),
+  ];
+  if (vpcEndpointIds.length > 0) {
+    statements.push(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+        conditions: { StringNotEquals: { 'aws:SourceVpce': vpcEndpointIds } },
+      }),
+    );
+  }
+  return new PolicyDocument({ statements });
+}

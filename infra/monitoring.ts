@@ -1,0 +1,245 @@
+import { Duration } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IAlarmAction,
+  type IMetric,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alias, IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { METRIC, METRIC_DIMENSION, METRIC_NAMESPACE } from '../lambda/telemetry.ts';
+import { FUNCTION_TIMEOUT } from './function.ts';
+import { runbookDescription } from './runbook.ts';
+import type { Settings } from './settings.ts';
+
+/** Metric the access log's metric filter counts: requests API Gateway refused as throttled. */
+export const API_THROTTLED_METRIC = 'ApiThrottled';
+
+export interface MonitoringProps {
+  settings: Pick<Settings, 'reservedConcurrency' | 'provisionedConcurrency' | 'alarmActionArn'>;
+  function: IFunction;
+  alias: Alias;
+  api: RestApi;
+  accessLogs: ILogGroup;
+}
+
+interface AlarmSpec {
+  id: string;
+  meaning: string;
+  metric: IMetric;
+  threshold: number;
+}
+
+/** The alarms an on-call engineer acts on (each names its runbook section) and the service's dashboard. */
+export class Monitoring extends Construct {
+  readonly alarms: Record<string, Alarm> = {};
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { settings, function: fn, alias, api, accessLogs } = props;
+    const period = Duration.minutes(5);
+    const serviceMetric = (metricName: string, statistic = 'Sum'): Metric =>
+      new Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        dimensionsMap: { [METRIC_DIMENSION]: fn.functionName },
+        statistic,
+        period,
+      });
+    const stage = api.deploymentStage;
+
+    // API Gateway publishes no metric for its own throttling; the access log records each one.
+    new MetricFilter(this, 'ApiThrottledFilter', {
+      logGroup: accessLogs,
+      filterPattern: FilterPattern.stringValue('$.errorType', '=', 'THROTTLED'),
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: API_THROTTLED_METRIC,
+      metricValue: '1',
+      dimensions: { ApiId: '$.apiId' },
+    });
+    const apiThrottled = new Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: API_THROTTLED_METRIC,
+      dimensionsMap: { ApiId: api.restApiId },
+      statistic: 'Sum',
+      period,
+    });
+
+    const upstreamFailures = new MathExpression({
+      label: 'Cashfree 5xx, timeouts, network errors and invalid answers',
+      expression: 'FILL(server, 0) + FILL(timeout, 0) + FILL(network, 0) + FILL(invalid, 0)',
+      usingMetrics: {
+        server: serviceMetric(METRIC.upstreamServerError),
+        timeout: serviceMetric(METRIC.upstreamTimeout),
+        network: serviceMetric(METRIC.upstreamNetworkError),
+        invalid: serviceMetric(METRIC.upstreamInvalidResponse),
+      },
+      period,
+    });
+    // A rate, so that one busy caller's bad ids do not page anyone at night, but a broken caller does.
+    const clientErrorRate = new MathExpression({
+      label: 'Share of API requests answered 4xx (0 below 20 requests)',
+      expression: 'IF(requests >= 20, FILL(errors, 0) / requests, 0)',
+      usingMetrics: {
+        requests: stage.metricCount({ period, statistic: 'Sum' }),
+        errors: stage.metricClientError({ period, statistic: 'Sum' }),
+      },
+      period,
+    });
+
+    const specs: AlarmSpec[] = [
+      {
+        id: 'FunctionErrors',
+        meaning: 'The function crashed or timed out',
+        metric: fn.metricErrors({ period }),
+        threshold: 1,
+      },
+      {
+        id: 'FunctionThrottles',
+        meaning: 'Lambda refused invocations: reserved concurrency reached (callers got 503)',
+        metric: fn.metricThrottles({ period }),
+        threshold: 1,
+      },
+      {
+        id: 'FunctionDurationNearTimeout',
+        meaning: 'p99 duration above 80% of the function timeout',
+        metric: fn.metricDuration({ period, statistic: 'p99' }),
+        threshold: FUNCTION_TIMEOUT.toMilliseconds() * 0.8,
+      },
+      {
+        id: 'Api5xx',
+        meaning: 'The API answered 5xx',
+        metric: stage.metricServerError({ period, statistic: 'Sum' }),
+        threshold: 5,
+      },
+      {
+        id: 'Api4xx',
+        meaning: 'More than a fifth of API requests were refused with 4xx',
+        metric: clientErrorRate,
+        threshold: 0.2,
+      },
+      {
+        id: 'ApiThrottled',
+        meaning: 'API Gateway throttled requests (callers got 429)',
+        metric: apiThrottled,
+        threshold: 5,
+      },
+      {
+        id: 'ApiLatency',
+        meaning: 'API p99 latency at or above the 5 s request budget',
+        metric: stage.metricLatency({ period, statistic: 'p99' }),
+        threshold: 5_000,
+      },
+      {
+        id: 'UpstreamFailures',
+        meaning: 'Cashfree answered 5xx or invalid bodies, timed out or was unreachable',
+        metric: upstreamFailures,
+        threshold: 5,
+      },
+      {
+        id: 'UpstreamRateLimited',
+        meaning: 'Cashfree rate-limited the service (429)',
+        metric: serviceMetric(METRIC.upstreamRateLimited),
+        threshold: 5,
+      },
+      {
+        id: 'UpstreamAuthRejected',
+        meaning: 'Cashfree refused the key pair even after a fresh read of the secret',
+        metric: serviceMetric(METRIC.upstreamAuthRejected),
+        threshold: 1,
+      },
+      {
+        id: 'CredentialFailures',
+        meaning: 'The Cashfree credentials could not be read from Secrets Manager',
+        metric: serviceMetric(METRIC.credentialFailures),
+        threshold: 1,
+      },
+    ];
+    const { reservedConcurrency, provisionedConcurrency } = settings;
+    if (reservedConcurrency !== 'none') {
+      specs.push({
+        id: 'ConcurrencyNearLimit',
+        meaning: `Concurrent executions at 80% or more of the ${reservedConcurrency} reserved`,
+        metric: fn.metric('ConcurrentExecutions', { period: Duration.minutes(1), statistic: 'Maximum' }),
+        threshold: Math.ceil(reservedConcurrency * 0.8),
+      });
+    }
+    if (provisionedConcurrency) {
+      specs.push({
+        id: 'ProvisionedConcurrencySpillover',
+        meaning: 'Calls overflowed the provisioned instances and paid a cold start',
+        metric: alias.metric('ProvisionedConcurrencySpilloverInvocations', { period, statistic: 'Sum' }),
+        threshold: 1,
+      });
+    }
+
+    const { alarmActionArn } = settings;
+    const alarmAction: IAlarmAction | undefined = alarmActionArn ? { bind: () => ({ alarmActionArn }) } : undefined;
+    for (const spec of specs) {
+      const alarm = new Alarm(this, `${spec.id}Alarm`, {
+        metric: spec.metric,
+        threshold: spec.threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: runbookDescription(spec.id, spec.meaning),
+      });
+      if (alarmAction) alarm.addAlarmAction(alarmAction);
+      this.alarms[spec.id] = alarm;
+    }
+
+    new Dashboard(this, 'Dashboard', {
+      widgets: [
+        [new AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24 })],
+        [
+          new GraphWidget({
+            title: 'API requests, errors and throttling',
+            left: [
+              stage.metricCount({ period }),
+              stage.metricClientError({ period }),
+              stage.metricServerError({ period }),
+              apiThrottled,
+            ],
+          }),
+          new GraphWidget({
+            title: 'API and Cashfree latency (p99, ms)',
+            left: [stage.metricLatency({ period, statistic: 'p99' }), serviceMetric(METRIC.upstreamLatency, 'p99')],
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Cashfree outcomes',
+            left: [
+              METRIC.upstreamSuccess,
+              METRIC.upstreamClientError,
+              METRIC.upstreamAuthRejected,
+              METRIC.upstreamRateLimited,
+              METRIC.upstreamServerError,
+              METRIC.upstreamInvalidResponse,
+              METRIC.upstreamTimeout,
+              METRIC.upstreamNetworkError,
+              METRIC.upstreamRetries,
+            ].map((name) => serviceMetric(name)),
+          }),
+          new GraphWidget({
+            title: 'Function, concurrency and credentials',
+            left: [
+              fn.metricErrors({ period }),
+              fn.metricThrottles({ period }),
+              fn.metric('ConcurrentExecutions', { period, statistic: 'Maximum' }),
+            ],
+            right: [serviceMetric(METRIC.credentialRefreshes), serviceMetric(METRIC.credentialFailures)],
+          }),
+        ],
+      ],
+    });
+  }
+}
