@@ -1,0 +1,168 @@
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { Stage } from 'aws-cdk-lib/aws-apigateway';
+import { Alarm, ComparisonOperator, type IAlarm, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  type ILambdaDeploymentConfig,
+  LambdaDeploymentConfig,
+  LambdaDeploymentGroup,
+  TrafficRouting,
+} from 'aws-cdk-lib/aws-codedeploy';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { type CryptogramFunction, LIVE_ALIAS, LOG_RETENTION, ROOT } from './function.ts';
+import { TARGET_VERSION_ENV } from './functions/pre-traffic-check.ts';
+import { runbookDescription } from './runbook.ts';
+import type { Release as ReleaseSettings } from './settings.ts';
+
+export interface ReleaseProps {
+  target: CryptogramFunction;
+  release: ReleaseSettings;
+  /** Watched during each shift: the API stage that answers through the alias. */
+  stage: Stage;
+  /** Stack-wide alarms that also stop a release, such as Cashfree failures. */
+  alarms: IAlarm[];
+  alarmActionArn: string | undefined;
+}
+
+/**
+ * How a new version reaches callers: CodeDeploy shifts the `live` alias to it after a pre-traffic check, and
+ * shifts it back by itself when the check fails or an alarm fires during the shift.
+ */
+export class Release extends Construct {
+  readonly deploymentGroup: LambdaDeploymentGroup;
+  readonly preTrafficCheck: NodejsFunction;
+  /** Errors of the new version alone, which the old version's traffic cannot dilute during a canary. */
+  readonly newVersionErrors: Alarm;
+  /** The stage's 5xx share, at a threshold the new version's share of traffic alone can cross. */
+  readonly serverErrorRate: Alarm;
+
+  constructor(scope: Construct, id: string, { target, release, stage, alarms, alarmActionArn }: ReleaseProps) {
+    super(scope, id);
+    const { function: fn, version } = target;
+
+    this.newVersionErrors = new Alarm(this, 'NewVersionErrorsAlarm', {
+      metric: new Metric({
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        // Alias invocations are also counted per executed version: this is the version being released.
+        dimensionsMap: {
+          FunctionName: fn.functionName,
+          Resource: `${fn.functionName}:${LIVE_ALIAS}`,
+          ExecutedVersion: version.version,
+        },
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: runbookDescription('NewVersionErrors', 'The version being released crashed or timed out'),
+    });
+
+    // A new version answering nothing but 5xx to its share of traffic must cross this even when the old
+    // version answers the rest cleanly: half its share, at most 5%.
+    const sharePercent = release.strategy === 'all-at-once' ? 100 : release.percent;
+    this.serverErrorRate = new Alarm(this, 'ReleaseServerErrorRateAlarm', {
+      metric: stage.metricServerError({ period: Duration.minutes(1), statistic: 'Average' }),
+      threshold: Math.min(0.05, sharePercent / 200),
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: runbookDescription('ReleaseServerErrorRate', 'A share of API answers were 5xx'),
+    });
+    if (alarmActionArn) {
+      for (const alarm of [this.newVersionErrors, this.serverErrorRate])
+        alarm.addAlarmAction({ bind: () => ({ alarmActionArn }) });
+    }
+
+    this.preTrafficCheck = this.preTrafficCheckFunction(target);
+
+    this.deploymentGroup = new LambdaDeploymentGroup(this, 'DeploymentGroup', {
+      alias: target.alias,
+      deploymentConfig: this.deploymentConfig(release),
+      alarms: [this.newVersionErrors, this.serverErrorRate, ...alarms],
+      preHook: this.preTrafficCheck,
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+    });
+    Validations.of(this.deploymentGroup.role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+      reason:
+        'The AWS-managed policy AWS documents for CodeDeploy Lambda deployments (update aliases, read alarms); ' +
+        'it follows CodeDeploy as it changes. Invoking the one hook is a separate grant on that function.',
+    });
+    const hookId = Stack.of(this).getLogicalId(this.preTrafficCheck.node.defaultChild as CfnElement);
+    Validations.of(this.deploymentGroup.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${hookId}.Arn>:*]`,
+      reason:
+        'CDK grants CodeDeploy invoke on the pre-traffic hook and its qualifiers; the wildcard covers only ' +
+        'versions and aliases of that one function, which has none.',
+    });
+  }
+
+  private deploymentConfig(release: ReleaseSettings): ILambdaDeploymentConfig {
+    if (release.strategy === 'all-at-once') return LambdaDeploymentConfig.ALL_AT_ONCE;
+    const interval = Duration.minutes(release.intervalMinutes);
+    return new LambdaDeploymentConfig(this, 'Config', {
+      trafficRouting:
+        release.strategy === 'canary'
+          ? TrafficRouting.timeBasedCanary({ interval, percentage: release.percent })
+          : TrafficRouting.timeBasedLinear({ interval, percentage: release.percent }),
+    });
+  }
+
+  private preTrafficCheckFunction({ function: fn, version }: CryptogramFunction): NodejsFunction {
+    const logGroup = new LogGroup(this, 'PreTrafficCheckLogs', {
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const role = new Role(this, 'PreTrafficCheckRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Pre-traffic check: invoke the version under release, report to CodeDeploy, write its logs',
+    });
+    logGroup.grantWrite(role);
+    const check = new NodejsFunction(this, 'PreTrafficCheck', {
+      entry: `${ROOT}infra/functions/pre-traffic-check.ts`,
+      handler: 'handler',
+      projectRoot: ROOT,
+      depsLockFilePath: `${ROOT}package-lock.json`,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      // Long enough for a cold start of the new version and one report; CodeDeploy waits up to an hour.
+      timeout: Duration.seconds(60),
+      role,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      tracing: Tracing.ACTIVE,
+      description: `Pre-traffic check of ${fn.node.path}: an invalid id must get the 400 JSON answer`,
+      // The version ARN changes with every release, which also makes CloudFormation update this function first.
+      environment: { [TARGET_VERSION_ENV]: version.functionArn },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        // The runtime's SDK is fine here: the hook makes two calls per deployment, far from any latency budget.
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+    });
+    // Only the version under release, not $LATEST or the alias.
+    version.grantInvoke(check);
+
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping; AWS requires "*".',
+    });
+    Validations.of(check).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'CodeDeploy invokes the hook and waits for its status report; a lost invocation fails the deployment ' +
+        'at the hook timeout and rolls it back, so there is nothing to dead-letter.',
+    });
+    return check;
+  }
+}
