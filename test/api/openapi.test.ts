@@ -98,6 +98,12 @@ describe('the OpenAPI document', () => {
     expect(withRetryAfter.map(([status]) => status).sort()).toEqual(['429', '503']);
   });
 
+  it('promises x-request-id on every answer, API Gateway refusals included', () => {
+    for (const [status, response] of Object.entries(responses)) {
+      expect(at(response, 'headers', 'x-request-id', 'required'), status).toBe(true);
+    }
+  });
+
   it('requires cache-control: no-store on every answer', () => {
     for (const [status, response] of Object.entries(responses)) {
       expect(at(response, 'headers', 'cache-control', 'required'), status).toBe(true);
