@@ -106,7 +106,7 @@ export function packageOf(path: string): string {
  * without Node's TypeScript stripping.
  */
 export async function buildChildren(outdir: string): Promise<Record<ChildScript, string>> {
-  const names: ChildScript[] = ['cold-handler', 'cold-fetch', 'warm'];
+  const names: ChildScript[] = ['cold-handler', 'cold-fetch', 'warm', 'session', 'sdk-load', 'memory'];
   await build({
     absWorkingDir: ROOT,
     entryPoints: names.map((name) => `bench/children/${name}.ts`),
@@ -121,4 +121,4 @@ export async function buildChildren(outdir: string): Promise<Record<ChildScript,
   return Object.fromEntries(names.map((name) => [name, join(outdir, `${name}.mjs`)])) as Record<ChildScript, string>;
 }
 
-export type ChildScript = 'cold-handler' | 'cold-fetch' | 'warm';
+export type ChildScript = 'cold-handler' | 'cold-fetch' | 'warm' | 'session' | 'sdk-load' | 'memory';

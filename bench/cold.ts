@@ -15,8 +15,6 @@ export interface ColdOptions {
   /** The environment of a handler child: the upstreams' variables and the stack's NODE_OPTIONS. */
   handlerEnv: NodeJS.ProcessEnv;
   fetchEnv: NodeJS.ProcessEnv;
-  /** Where children's stdout goes (the handler's log line): a file descriptor open for writing. */
-  stdoutFd: number;
   childTimeoutMs: number;
 }
 
@@ -44,20 +42,24 @@ export interface Run {
   phases: ColdPhases;
 }
 
-/** Wall time from spawn to exit of one child, which must exit 0 after printing its phases on stderr. */
+/**
+ * Wall time from spawn to exit of one child, which must exit 0 after printing its phases on stderr. Its stdout
+ * (the handler's log line) is a pipe the bench drains, as the Lambda runtime's is.
+ */
 export function timeChild(
   script: string,
   args: string[],
   env: NodeJS.ProcessEnv,
-  options: Pick<ColdOptions, 'stdoutFd' | 'childTimeoutMs'>,
+  options: Pick<ColdOptions, 'childTimeoutMs'>,
   nodeArgs: string[] = [],
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
     const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
       env,
-      stdio: ['ignore', options.stdoutFd, 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child.stdout?.resume();
     let wallMs = 0;
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), options.childTimeoutMs);

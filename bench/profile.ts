@@ -132,7 +132,6 @@ export interface ProfileOptions {
   handlerEnv: NodeJS.ProcessEnv;
   warmupCalls: number;
   warmCalls: number;
-  stdoutFd: number;
   secretReads: () => number;
 }
 
@@ -158,7 +157,6 @@ export async function profileSubjects(options: ProfileOptions): Promise<Record<s
         profile: { file, side },
       },
       env: options.handlerEnv,
-      stdoutFd: options.stdoutFd,
       secretReads: options.secretReads,
       timeoutMs: 120_000 + options.warmCalls * 50,
     });
@@ -174,7 +172,7 @@ export async function profileSubjects(options: ProfileOptions): Promise<Record<s
       scripts['cold-handler'],
       [bundle, target.customerId, target.instrumentId],
       options.handlerEnv,
-      { stdoutFd: options.stdoutFd, childTimeoutMs: 60_000 },
+      { childTimeoutMs: 60_000 },
       ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${slug}-cold.cpuprofile`, '--cpu-prof-interval=50'],
     );
     report(`${name}, cold start`, join(dir, `${slug}-cold.cpuprofile`), bundle);

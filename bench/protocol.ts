@@ -37,3 +37,19 @@ export interface ColdPhases {
   invokeMs: number;
   status: number;
 }
+
+/** A realistic-mode session child: a handler bundle, or a bare fetch of `url` when `bundle` is absent. */
+export interface SessionConfig extends Target {
+  bundle?: string;
+}
+
+export type SessionCommand = { type: 'calls'; count: number } | { type: 'exit' };
+
+export type SessionReply = { type: 'ready' } | { type: 'calls'; ms: number[]; failures: number };
+
+/** What the memory child says about its one invocation against a huge body. */
+export interface MemoryReport {
+  status: number;
+  ms: number;
+  peakRssBytes: number;
+}

@@ -113,7 +113,7 @@ export function renderSize(report: BundleReport, top: number): string {
   return `loads from outside the bundle: ${externals}\ntop ${top} inputs by bytes in the output:\n${columns(packages)}`;
 }
 
-function columns(rows: string[][]): string {
+export function columns(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) {
     for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);

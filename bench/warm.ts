@@ -6,8 +6,6 @@ export interface WarmOptions {
   script: string;
   config: WarmConfig;
   env: NodeJS.ProcessEnv;
-  /** Where the child's stdout (the handler's log lines) goes: a file descriptor open for writing. */
-  stdoutFd: number;
   /** The stand-in's read counter, sampled when the measured calls start and end. */
   secretReads: () => number;
   timeoutMs: number;
@@ -32,8 +30,11 @@ export function measureWarm(options: WarmOptions): Promise<WarmResult> {
       // Not the bench's own flags: the child runs as the function would.
       execArgv: [],
       env: { ...options.env, BENCH_WARM: JSON.stringify(config) },
-      stdio: ['ignore', options.stdoutFd, 'inherit', 'ipc'],
+      // The handler's log lines go into a pipe the bench drains, as the Lambda runtime's stdout is: a pipe
+      // is slower to write to than a file, and the budget is judged that way.
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
+    child.stdout?.resume();
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     let readsAtStart = 0;
     let result: WarmResult | undefined;

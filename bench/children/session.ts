@@ -1,0 +1,41 @@
+import { pathToFileURL } from 'node:url';
+import type { ProxyHandler } from '../../local/api-server.ts';
+import { apiGatewayEvent, lambdaContext } from '../../local/lambda-event.ts';
+import type { SessionCommand, SessionConfig, SessionReply } from '../protocol.ts';
+
+// One long-lived execution environment of one subject (a handler bundle, or a bare fetch) that makes calls
+// when the bench asks: the bench decides when it idles, and counts handshakes around each batch.
+
+const config = JSON.parse(process.env.BENCH_SESSION ?? '') as SessionConfig;
+const handler = config.bundle
+  ? ((await import(pathToFileURL(config.bundle).href)) as { handler: ProxyHandler }).handler
+  : undefined;
+
+async function call(): Promise<{ ms: number; status: number }> {
+  if (handler) {
+    const event = apiGatewayEvent({ customerId: config.customerId, instrumentId: config.instrumentId });
+    const context = lambdaContext(10_000);
+    const startedAt = performance.now();
+    const { statusCode } = await handler(event, context);
+    return { ms: performance.now() - startedAt, status: statusCode };
+  }
+  const startedAt = performance.now();
+  const response = await fetch(config.url, { headers: config.headers });
+  await response.text();
+  return { ms: performance.now() - startedAt, status: response.status };
+}
+
+const send = (message: SessionReply) => process.send?.(message);
+
+process.on('message', async (command: SessionCommand) => {
+  if (command.type === 'exit') process.exit(0);
+  const ms: number[] = [];
+  let failures = 0;
+  for (let i = 0; i < command.count; i++) {
+    const result = await call();
+    ms.push(result.ms);
+    if (result.status !== 200) failures++;
+  }
+  send({ type: 'calls', ms, failures });
+});
+send({ type: 'ready' });
