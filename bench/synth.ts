@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
+import { ENV } from '../lambda/config.ts';
 import { ROOT } from './bundle.ts';
 
 export interface ShippedFunction {
@@ -25,7 +26,8 @@ const SYNTH_TIMEOUT_MS = 180_000;
 
 /**
  * Runs `cdk synth` into `outdir` (offline: NodejsFunction bundles with the project's esbuild) and returns the
- * one bundled ESM function of the stack.
+ * cryptogram function: the one bundled ESM function that reads the Cashfree secret (the stack's other function is
+ * the release's pre-traffic check).
  */
 export async function synthesizeFunction(outdir: string): Promise<ShippedFunction> {
   await new Promise<void>((resolve, reject) => {
@@ -66,13 +68,15 @@ export async function synthesizeFunction(outdir: string): Promise<ShippedFunctio
       const assetPath = resource.Metadata?.['aws:asset:path'];
       if (resource.Type !== 'AWS::Lambda::Function' || typeof assetPath !== 'string') continue;
       const file = join(outdir, assetPath, 'index.mjs');
-      const nodeOptions = resource.Properties?.Environment?.Variables?.NODE_OPTIONS;
+      const variables = resource.Properties?.Environment?.Variables ?? {};
+      if (!(ENV.secretId in variables)) continue;
+      const nodeOptions = variables.NODE_OPTIONS;
       if (existsSync(file))
         functions.push({ file, nodeOptions: typeof nodeOptions === 'string' ? nodeOptions : undefined });
     }
   }
   const [only, ...others] = functions;
   if (!only || others.length > 0)
-    throw new Error(`expected one bundled ESM function in ${outdir}, found ${functions.length}`);
+    throw new Error(`expected one bundled cryptogram function in ${outdir}, found ${functions.length}`);
   return only;
 }
