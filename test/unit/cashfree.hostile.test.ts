@@ -10,7 +10,6 @@ import {
 } from '../../lambda/cashfree.ts';
 import type { CashfreeCredentials, CredentialsProvider } from '../../lambda/credentials.ts';
 import {
-  HttpError,
   RateLimitedError,
   UpstreamInvalidResponseError,
   UpstreamRejectedError,
@@ -18,6 +17,7 @@ import {
 } from '../../lambda/errors.ts';
 import { createTransport, MAX_BODY_BYTES, type Transport } from '../../lambda/transport.ts';
 import { createThrowawayCa } from '../../local/throwaway-ca.ts';
+import { failure } from '../support/failure.ts';
 import {
   cryptogramBody,
   type HostileListener,
@@ -73,16 +73,6 @@ const call = (overrides: Partial<CryptogramCall> = {}): CryptogramCall => ({
   record: newUpstreamRecord(),
   ...overrides,
 });
-
-async function failure(promise: Promise<unknown>): Promise<HttpError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof HttpError) return error;
-    throw error;
-  }
-  throw new Error('the call succeeded');
-}
 
 const answering = (status: number, body: string, headers: Record<string, string> = {}) =>
   server((_req, res) => sendBody(res, status, body, headers));

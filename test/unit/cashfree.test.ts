@@ -10,7 +10,6 @@ import {
 } from '../../lambda/cashfree.ts';
 import type { CashfreeCredentials, CredentialsProvider } from '../../lambda/credentials.ts';
 import {
-  HttpError,
   RateLimitedError,
   UpstreamAuthError,
   UpstreamInvalidResponseError,
@@ -25,6 +24,7 @@ import {
   type Fault,
   startCashfreeSimulator,
 } from '../../local/cashfree-simulator.ts';
+import { failure } from '../support/failure.ts';
 
 const API_VERSION = '2022-09-01';
 const REQUEST_ID = 'req-unit-7f3a';
@@ -100,16 +100,6 @@ function call(overrides: Partial<CryptogramCall> = {}): CryptogramCall {
     record: newUpstreamRecord(),
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<HttpError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof HttpError) return error;
-    throw error;
-  }
-  throw new Error('the call succeeded');
 }
 
 const header = (index: number, name: string) => simulator.requests[index]?.headers[name];
