@@ -280,6 +280,8 @@ function exchange(pool: Pool, request: TransportRequest, preconnected: WeakSet<D
   let retried = false;
   let responded = false;
   let current: ClientRequest | undefined;
+  // The socket the current request went out on, watched for the first byte of an answer (see markResponded).
+  let watched: Duplex | undefined;
   let decoder: Transform | undefined;
   let status = 0;
   let headers: Record<string, string> = {};
@@ -291,7 +293,26 @@ function exchange(pool: Pool, request: TransportRequest, preconnected: WeakSet<D
     if (settled) return;
     settled = true;
     clearTimeout(timer);
+    unwatch();
     resolve(result);
+  }
+
+  // Any byte from the server, even a partial status line or a 1xx, means Cashfree got the request: from then on
+  // a failure is not a stale connection, and resending could issue a second single-use cryptogram.
+  function markResponded() {
+    responded = true;
+    unwatch();
+  }
+
+  function watch(socket: Duplex) {
+    unwatch();
+    watched = socket;
+    socket.once('data', markResponded);
+  }
+
+  function unwatch() {
+    watched?.off('data', markResponded);
+    watched = undefined;
   }
 
   // Destroying the request destroys its socket: a half-read response must never go back to the pool.
@@ -313,6 +334,8 @@ function exchange(pool: Pool, request: TransportRequest, preconnected: WeakSet<D
       finish(networkResult(error, retried));
       return;
     }
+    current.on('socket', watch);
+    current.on('information', markResponded);
     current.on('response', onResponse);
     current.on('error', onRequestError);
     current.end();
@@ -333,7 +356,7 @@ function exchange(pool: Pool, request: TransportRequest, preconnected: WeakSet<D
 
   function onResponse(this: ClientRequest, response: IncomingMessage) {
     if (settled || this !== current) return;
-    responded = true;
+    markResponded();
     status = response.statusCode ?? 0;
     headers = flattenHeaders(response.rawHeaders);
     response.on('error', onBodyError);

@@ -495,6 +495,25 @@ describe('stale connections', () => {
     expect(upstream.connections).toBe(1);
   });
 
+  it.each([
+    ['a partial status line', (socket: NodeJS.WritableStream) => socket.write('HTTP/1.1 200 OK\r\nContent-Ty')],
+    ['a 103 Early Hints', (socket: NodeJS.WritableStream) => socket.write('HTTP/1.1 103 Early Hints\r\n\r\n')],
+  ])('does not resend once the server sent %s on a reused connection: it got the request', async (_, answerBegins) => {
+    const upstream = await server((request, response, { onConnection }) => {
+      if (onConnection === 1) return ok(request, response, { onConnection });
+      answerBegins(request.socket);
+      setTimeout(() => request.socket.destroy(), 20);
+    });
+    const client = transport();
+    await get(client, upstream.url());
+
+    const result = await get(client, upstream.url());
+
+    expect(result).toMatchObject({ kind: 'network', freshConnectionRetry: false });
+    expect(upstream.requests).toBe(2);
+    expect(upstream.connections).toBe(1);
+  });
+
   it('succeeds without an error when the server closed the idle connection in between', async () => {
     const upstream = await server((request, response, info) => {
       ok(request, response, info);
