@@ -122,6 +122,8 @@ export function createCashfreeClient(options: CashfreeClientOptions): CashfreeCl
 
     let creds = await credentials.get(deadlineAtMs);
     let retriesLeft = maxAttempts - 1;
+    // A second 429 after waiting means the limit still holds: the caller, not this invocation, should wait.
+    let rateLimitWaited = false;
 
     // Waits before the next attempt when the budget allows it; false means the failure stands.
     const retryAfter = async (waitMs: number): Promise<boolean> => {
@@ -184,7 +186,10 @@ export function createCashfreeClient(options: CashfreeClientOptions): CashfreeCl
       if (status === 429) {
         record.outcome = 'rate_limited';
         const waitSeconds = rateLimitWaitSeconds(result.headers);
-        if (waitSeconds <= MAX_RATE_LIMIT_WAIT_SECONDS && (await retryAfter(waitSeconds * 1000))) continue;
+        if (!rateLimitWaited && waitSeconds <= MAX_RATE_LIMIT_WAIT_SECONDS && (await retryAfter(waitSeconds * 1000))) {
+          rateLimitWaited = true;
+          continue;
+        }
         throw new RateLimitedError(waitSeconds);
       }
       if (PASSED_THROUGH_STATUSES.has(status)) {

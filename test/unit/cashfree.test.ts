@@ -244,6 +244,22 @@ describe('createCashfreeClient', () => {
     expect(record).toMatchObject({ attempts: 2, retries: 1, status: 200, outcome: 'success' });
   });
 
+  it('waits out a 429 only once: a second one is answered at once', async () => {
+    // Prepare
+    simulator.failNext('429', 2);
+    const record = newUpstreamRecord();
+    const startedAtMs = Date.now();
+
+    // Act
+    const error = await failure(client().getCryptogram(call({ record, deadlineAtMs: startedAtMs + 4500 })));
+
+    // Assess
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(Date.now() - startedAtMs).toBeLessThan(1900);
+    expect(simulator.requests).toHaveLength(2);
+    expect(record).toMatchObject({ attempts: 2, retries: 1, status: 429, outcome: 'rate_limited' });
+  });
+
   it('answers RateLimitedError with retry-after at once when the 429 wait does not fit', async () => {
     // Prepare
     simulator.failNext('429');
