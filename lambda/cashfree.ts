@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as v from 'valibot';
 import type { CashfreeCredentials, CredentialsProvider } from './credentials.ts';
 import {
-  PASSED_THROUGH_STATUSES,
+  isPassedThrough,
   RateLimitedError,
   UpstreamAuthError,
   UpstreamInvalidResponseError,
@@ -192,7 +192,7 @@ export function createCashfreeClient(options: CashfreeClientOptions): CashfreeCl
         }
         throw new RateLimitedError(waitSeconds);
       }
-      if (PASSED_THROUGH_STATUSES.has(status)) {
+      if (isPassedThrough(status)) {
         record.outcome = 'client_error';
         throw new UpstreamRejectedError(status);
       }

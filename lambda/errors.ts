@@ -30,20 +30,26 @@ export class InvalidRequestError extends HttpError {
   }
 }
 
-const UPSTREAM_REJECTIONS: Record<number, [code: string, message: string]> = {
+const UPSTREAM_REJECTIONS = {
   400: ['upstream_bad_request', 'Cashfree rejected the request as invalid'],
   404: ['instrument_not_found', 'No saved card matches this customer_id and instrument_id'],
   409: ['upstream_conflict', 'Cashfree reported a conflict for this instrument'],
   422: ['upstream_unprocessable', 'Cashfree could not process the request for this instrument'],
-};
+} as const satisfies Record<number, readonly [code: string, message: string]>;
 
-/** Cashfree statuses that describe the caller's request and are passed through as they are. */
+/** A Cashfree status that describes the caller's request and is passed through as it is. */
+export type PassedThroughStatus = keyof typeof UPSTREAM_REJECTIONS;
+
 export const PASSED_THROUGH_STATUSES: ReadonlySet<number> = new Set(Object.keys(UPSTREAM_REJECTIONS).map(Number));
+
+export function isPassedThrough(status: number): status is PassedThroughStatus {
+  return PASSED_THROUGH_STATUSES.has(status);
+}
 
 export class UpstreamRejectedError extends HttpError {
   override name = 'UpstreamRejectedError';
-  constructor(status: number) {
-    const [code, message] = UPSTREAM_REJECTIONS[status] ?? ['upstream_rejected', 'Cashfree rejected the request'];
+  constructor(status: PassedThroughStatus) {
+    const [code, message] = UPSTREAM_REJECTIONS[status];
     super(status, code, message);
   }
 }
@@ -128,7 +134,7 @@ export function toHttpError(error: unknown): HttpError {
  */
 export const FUNCTION_ERRORS: readonly { status: number; code: string }[] = [
   new InvalidRequestError(''),
-  ...[...PASSED_THROUGH_STATUSES].map((status) => new UpstreamRejectedError(status)),
+  ...[...PASSED_THROUGH_STATUSES].filter(isPassedThrough).map((status) => new UpstreamRejectedError(status)),
   new RateLimitedError(1),
   new UpstreamAuthError(),
   new UpstreamUnavailableError(),

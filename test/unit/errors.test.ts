@@ -67,15 +67,6 @@ describe('error classes', () => {
     expect(statuses).toEqual([400, 404, 409, 422]);
   });
 
-  it('gives an unlisted Cashfree rejection a generic code', () => {
-    // Act
-    const error = new UpstreamRejectedError(418);
-
-    // Assess
-    expect(error.statusCode).toBe(418);
-    expect(error.code).toBe('upstream_rejected');
-  });
-
   it('carries the wait in a retry-after header on RateLimitedError', () => {
     // Act
     const error = new RateLimitedError(42);
