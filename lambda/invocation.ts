@@ -83,6 +83,8 @@ function log({ context, response, error }: InvocationRequest): void {
     awsRequestId: context.awsRequestId,
     traceId: invocation?.traceId,
     functionName: context.functionName,
+    // Through the alias this is the version that ran, so a canary's lines and metrics stand apart.
+    functionVersion: context.functionVersion,
     status: response?.statusCode ?? 500,
     durationMs: invocation ? Date.now() - invocation.startedAtMs : 0,
     upstream: invocation?.upstream ?? newUpstreamRecord(),

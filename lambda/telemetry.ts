@@ -5,6 +5,8 @@ import { CredentialsInvalidError, CredentialsUnavailableError, type HttpError } 
 export const METRIC_NAMESPACE = 'CryptogramService';
 /** The one dimension every metric carries: the Lambda function name, so stacks in one account stay apart. */
 export const METRIC_DIMENSION = 'FunctionName';
+/** The second dimension of the per-version metrics: the published version that ran (`context.functionVersion`). */
+export const VERSION_DIMENSION = 'FunctionVersion';
 export const METRIC = {
   upstreamLatency: 'UpstreamLatency',
   upstreamSuccess: 'UpstreamSuccess',
@@ -19,6 +21,17 @@ export const METRIC = {
   credentialRefreshes: 'CredentialRefreshes',
   credentialFailures: 'CredentialFailures',
 } as const;
+/**
+ * Per invocation, 0 or 1, under `FunctionName` + `FunctionVersion`: their Average is one version's share, which
+ * the release alarms watch during a canary without the old version's traffic diluting it. Only two, because
+ * every published version that has traffic adds its own custom metrics.
+ */
+export const VERSION_METRIC = {
+  /** 1 when the function answered 5xx: its handled failures, which Lambda's `Errors` never counts. */
+  serverErrorAnswer: 'ServerErrorAnswer',
+  /** 1 when Cashfree failed (5xx, timeout, network error, invalid answer); only when Cashfree was called. */
+  upstreamFailure: 'UpstreamFailure',
+} as const;
 
 export interface InvocationSummary {
   requestId: string;
@@ -26,6 +39,7 @@ export interface InvocationSummary {
   awsRequestId: string;
   traceId?: string | undefined;
   functionName: string;
+  functionVersion: string;
   status: number;
   durationMs: number;
   upstream: UpstreamRecord;
@@ -43,18 +57,42 @@ const OUTCOME_METRIC: Record<UpstreamOutcome, string> = {
   network_error: METRIC.upstreamNetworkError,
 };
 
+// The same four outcomes the stack-wide UpstreamFailures alarm adds up.
+const UPSTREAM_FAILURE: Record<UpstreamOutcome, 0 | 1> = {
+  success: 0,
+  client_error: 0,
+  auth_rejected: 0,
+  rate_limited: 0,
+  server_error: 1,
+  invalid_response: 1,
+  timeout: 1,
+  network_error: 1,
+};
+
 const DIRECTIVES = new Map<string, string>();
 
 /**
- * The EMF `CloudWatchMetrics` directive for one set of metric names, serialised once and reused: there are
- * only a handful of such sets (one per upstream outcome), and the hot path need not rebuild them per call.
+ * The EMF `CloudWatchMetrics` array for one set of function-wide metric names plus the per-version entry,
+ * serialised once and reused: there are only a handful of such sets (one per upstream outcome), and the hot
+ * path need not rebuild them per call.
  */
-function directive(names: readonly string[]): string {
-  const key = names.join();
+function directives(names: readonly string[], upstreamCalled: boolean): string {
+  const key = `${upstreamCalled ? 'called' : 'not called'}:${names.join()}`;
   let json = DIRECTIVES.get(key);
   if (json === undefined) {
     const Metrics = names.map((Name) => ({ Name, Unit: Name === METRIC.upstreamLatency ? 'Milliseconds' : 'Count' }));
-    json = JSON.stringify([{ Namespace: METRIC_NAMESPACE, Dimensions: [[METRIC_DIMENSION]], Metrics }]);
+    const versionMetrics = upstreamCalled
+      ? [VERSION_METRIC.serverErrorAnswer, VERSION_METRIC.upstreamFailure]
+      : [VERSION_METRIC.serverErrorAnswer];
+    json = JSON.stringify([
+      // An entry with no metrics would be noise (a 400 that never reached Cashfree has none function-wide).
+      ...(names.length > 0 ? [{ Namespace: METRIC_NAMESPACE, Dimensions: [[METRIC_DIMENSION]], Metrics }] : []),
+      {
+        Namespace: METRIC_NAMESPACE,
+        Dimensions: [[METRIC_DIMENSION, VERSION_DIMENSION]],
+        Metrics: versionMetrics.map((Name) => ({ Name, Unit: 'Count' })),
+      },
+    ]);
     DIRECTIVES.set(key, json);
   }
   return json;
@@ -67,9 +105,10 @@ function directive(names: readonly string[]): string {
  */
 export function invocationLine(summary: InvocationSummary, timestampMs: number): string {
   const { upstream, error } = summary;
+  const upstreamCalled = upstream.attempts > 0;
   const metrics: Record<string, number> = {};
 
-  if (upstream.attempts > 0) {
+  if (upstreamCalled) {
     metrics[METRIC.upstreamLatency] = upstream.latencyMs;
     metrics[METRIC.upstreamRetries] = upstream.retries;
     metrics[METRIC.credentialRefreshes] = upstream.credentialRefreshed ? 1 : 0;
@@ -79,6 +118,11 @@ export function invocationLine(summary: InvocationSummary, timestampMs: number):
     metrics[METRIC.credentialFailures] = 1;
   }
   const metricNames = Object.keys(metrics);
+  // Every invocation counts, a 400 too: the Average is then the share of answers that were 5xx.
+  metrics[VERSION_METRIC.serverErrorAnswer] = summary.status >= 500 ? 1 : 0;
+  if (upstreamCalled) {
+    metrics[VERSION_METRIC.upstreamFailure] = upstream.outcome === undefined ? 0 : UPSTREAM_FAILURE[upstream.outcome];
+  }
 
   const line = JSON.stringify({
     timestamp: new Date(timestampMs).toISOString(),
@@ -87,6 +131,7 @@ export function invocationLine(summary: InvocationSummary, timestampMs: number):
     requestId: summary.requestId,
     apiRequestId: summary.apiRequestId,
     awsRequestId: summary.awsRequestId,
+    functionVersion: summary.functionVersion,
     traceId: summary.traceId,
     status: summary.status,
     durationMs: summary.durationMs,
@@ -103,11 +148,13 @@ export function invocationLine(summary: InvocationSummary, timestampMs: number):
       cashfreeCode: upstream.cashfreeCode,
       networkErrorCode: upstream.networkErrorCode,
     },
-    ...(metricNames.length > 0 && { [METRIC_DIMENSION]: summary.functionName, ...metrics }),
+    // EMF reads dimension values from members named as the dimensions; `functionVersion` above is for queries.
+    [METRIC_DIMENSION]: summary.functionName,
+    [VERSION_DIMENSION]: summary.functionVersion,
+    ...metrics,
   });
-  if (metricNames.length === 0) return `${line}\n`;
-  // Splices the cached directive in before the closing brace; everything else went through JSON.stringify.
-  return `${line.slice(0, -1)},"_aws":{"Timestamp":${timestampMs},"CloudWatchMetrics":${directive(metricNames)}}}\n`;
+  // Splices the cached directives in before the closing brace; everything else went through JSON.stringify.
+  return `${line.slice(0, -1)},"_aws":{"Timestamp":${timestampMs},"CloudWatchMetrics":${directives(metricNames, upstreamCalled)}}}\n`;
 }
 
 /**

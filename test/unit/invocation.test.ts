@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { UpstreamRejectedError } from '../../lambda/errors.ts';
+import { UpstreamRejectedError, UpstreamUnavailableError } from '../../lambda/errors.ts';
 import {
   httpInvocation,
   type Invocation,
@@ -197,6 +197,41 @@ describe('httpInvocation', () => {
       status: 503,
       outcome: 'server_error',
     });
+  });
+
+  it('names the version that ran and counts a handled 5xx against it, which Lambda Errors never sees', async () => {
+    // Prepare
+    const handler = chain(async (_event, context) => {
+      const { upstream } = invocationOf(context);
+      upstream.attempts = 3;
+      upstream.status = 502;
+      upstream.outcome = 'server_error';
+      throw new UpstreamUnavailableError('status 502');
+    });
+
+    // Act
+    const response = await handler(event(), { ...lambdaContext(), functionVersion: '7' });
+
+    // Assess
+    expect(response.statusCode).toBe(502);
+    const line = JSON.parse(logLines[0] as string);
+    expect(line).toMatchObject({
+      functionVersion: '7',
+      FunctionVersion: '7',
+      ServerErrorAnswer: 1,
+      UpstreamFailure: 1,
+    });
+    expect(line._aws.CloudWatchMetrics).toContainEqual(
+      expect.objectContaining({ Dimensions: [['FunctionName', 'FunctionVersion']] }),
+    );
+  });
+
+  it('counts a successful answer as no 5xx of its version', async () => {
+    // Act
+    await chain(ok)(event(), { ...lambdaContext(), functionVersion: '7' });
+
+    // Assess
+    expect(JSON.parse(logLines[0] as string)).toMatchObject({ functionVersion: '7', ServerErrorAnswer: 0 });
   });
 
   it('refuses to hand out a record for a context the middleware did not open', () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { newUpstreamRecord, type UpstreamOutcome, type UpstreamRecord } from '../../lambda/cashfree.ts';
 import {
@@ -15,11 +16,14 @@ import {
   METRIC,
   METRIC_DIMENSION,
   METRIC_NAMESPACE,
+  VERSION_DIMENSION,
+  VERSION_METRIC,
   writeInvocationLine,
 } from '../../lambda/telemetry.ts';
 
 const TIMESTAMP_MS = Date.UTC(2026, 0, 15, 10, 30, 0, 123);
 const FUNCTION_NAME = 'cryptogram-service-prod-Fn';
+const FUNCTION_VERSION = '42';
 const PAN = '4491365621601472';
 const OUTCOME_METRICS = [
   METRIC.upstreamSuccess,
@@ -50,6 +54,7 @@ function summary(
     requestId: 'req-tel-1',
     awsRequestId: 'aws-req-1',
     functionName: FUNCTION_NAME,
+    functionVersion: FUNCTION_VERSION,
     status: 200,
     durationMs: 87,
     ...rest,
@@ -69,16 +74,41 @@ function parse(line: string): LogDocument {
   return JSON.parse(line) as LogDocument;
 }
 
-/** Checks the CloudWatch embedded metric format rules the line must follow, and returns the directive. */
-function emfDirective(document: LogDocument): EmfDirective {
+/**
+ * Checks the CloudWatch embedded metric format rules the line must follow (every named metric and dimension
+ * present at the root, no metric in two entries, so none is published twice) and returns its entries.
+ */
+function emfDirectives(document: LogDocument): EmfDirective[] {
   expect(typeof document._aws?.Timestamp).toBe('number');
-  const directive = document._aws?.CloudWatchMetrics[0] as EmfDirective;
-  expect(directive.Namespace).toBe(METRIC_NAMESPACE);
-  expect(directive.Dimensions).toEqual([[METRIC_DIMENSION]]);
-  expect(document[METRIC_DIMENSION]).toBe(FUNCTION_NAME);
-  const names = directive.Metrics.map((metric) => metric.Name);
+  const directives = document._aws?.CloudWatchMetrics ?? [];
+  expect(directives.length).toBeGreaterThan(0);
+  const names = directives.flatMap((directive) => directive.Metrics.map((metric) => metric.Name));
   expect(new Set(names).size).toBe(names.length);
-  for (const { Name } of directive.Metrics) expect(typeof document[Name]).toBe('number');
+  for (const directive of directives) {
+    expect(directive.Namespace).toBe(METRIC_NAMESPACE);
+    for (const dimension of directive.Dimensions.flat()) expect(typeof document[dimension]).toBe('string');
+    for (const { Name } of directive.Metrics) expect(typeof document[Name]).toBe('number');
+  }
+  expect(document[METRIC_DIMENSION]).toBe(FUNCTION_NAME);
+  return directives;
+}
+
+/** The function-wide entry: dimension `FunctionName` alone, as the stack-wide alarms and the dashboard read it. */
+function emfDirective(document: LogDocument): EmfDirective {
+  const directive = emfDirectives(document).find(
+    (candidate) => JSON.stringify(candidate.Dimensions) === JSON.stringify([[METRIC_DIMENSION]]),
+  );
+  if (!directive) throw new Error('no FunctionName-only entry');
+  return directive;
+}
+
+/** The per-version entry: dimensions `FunctionName` + `FunctionVersion`, as the release alarms read it. */
+function versionDirective(document: LogDocument): EmfDirective {
+  const directive = emfDirectives(document).find(
+    (candidate) => JSON.stringify(candidate.Dimensions) === JSON.stringify([[METRIC_DIMENSION, VERSION_DIMENSION]]),
+  );
+  if (!directive) throw new Error('no FunctionName + FunctionVersion entry');
+  expect(document[VERSION_DIMENSION]).toBe(FUNCTION_VERSION);
   return directive;
 }
 
@@ -247,7 +277,7 @@ describe('invocationLine', () => {
     expect(document[METRIC.credentialRefreshes]).toBe(0);
   });
 
-  it('has no metrics block when Cashfree was not called', () => {
+  it('has only the per-version 5xx metric when Cashfree was not called', () => {
     // Prepare
     const error = new InvalidRequestError('customer_id is empty');
 
@@ -255,9 +285,11 @@ describe('invocationLine', () => {
     const document = parse(invocationLine(summary({ status: 400, error }), TIMESTAMP_MS));
 
     // Assess
-    expect(document._aws).toBeUndefined();
-    expect(document[METRIC_DIMENSION]).toBeUndefined();
+    expect(emfDirectives(document)).toEqual([versionDirective(document)]);
+    expect(metricNames(versionDirective(document))).toEqual([VERSION_METRIC.serverErrorAnswer]);
+    expect(document[VERSION_METRIC.serverErrorAnswer]).toBe(0);
     for (const name of Object.values(METRIC)) expect(document[name]).toBeUndefined();
+    expect(document).not.toHaveProperty(VERSION_METRIC.upstreamFailure);
   });
 
   it.each([
@@ -350,6 +382,158 @@ describe('invocationLine', () => {
     expect(line).not.toContain(PAN);
     expect(line).not.toContain('AQBBBBBBZatIlaIAmWKSghwBBBB=');
     expect(parse(line).error).toBe('InternalError');
+  });
+});
+
+describe('invocationLine per version', () => {
+  it('names the function version that ran, for queries and as the metric dimension', () => {
+    // Act
+    const document = parse(invocationLine(summary({ upstream: called('success') }), TIMESTAMP_MS));
+
+    // Assess
+    expect(document.functionVersion).toBe(FUNCTION_VERSION);
+    expect(document[VERSION_DIMENSION]).toBe(FUNCTION_VERSION);
+  });
+
+  it('keeps the function-wide metrics under FunctionName alone and the two per-version metrics apart', () => {
+    // Act
+    const document = parse(invocationLine(summary({ upstream: called('server_error') }), TIMESTAMP_MS));
+
+    // Assess
+    expect(emfDirectives(document)).toHaveLength(2);
+    expect(metricNames(versionDirective(document))).toEqual([
+      VERSION_METRIC.serverErrorAnswer,
+      VERSION_METRIC.upstreamFailure,
+    ]);
+    expect(versionDirective(document).Metrics.map((metric) => metric.Unit)).toEqual(['Count', 'Count']);
+    expect(metricNames(emfDirective(document))).toEqual(
+      expect.arrayContaining([METRIC.upstreamLatency, METRIC.upstreamServerError]),
+    );
+    expect(metricNames(emfDirective(document))).not.toContain(VERSION_METRIC.serverErrorAnswer);
+  });
+
+  it.each([
+    [200, 0],
+    [400, 0],
+    [404, 0],
+    [429, 0],
+    [499, 0],
+    [500, 1],
+    [502, 1],
+    [503, 1],
+    [504, 1],
+  ])('counts an answer with status %i as ServerErrorAnswer %i', (status, expected) => {
+    // Act
+    const document = parse(invocationLine(summary({ status, upstream: called('success') }), TIMESTAMP_MS));
+
+    // Assess
+    expect(metricNames(versionDirective(document))).toContain(VERSION_METRIC.serverErrorAnswer);
+    expect(document[VERSION_METRIC.serverErrorAnswer]).toBe(expected);
+  });
+
+  it('counts a 5xx that never reached Cashfree, such as unreadable credentials', () => {
+    // Act
+    const document = parse(
+      invocationLine(
+        summary({ status: 503, error: new CredentialsUnavailableError('ThrottlingException') }),
+        TIMESTAMP_MS,
+      ),
+    );
+
+    // Assess
+    expect(document[VERSION_METRIC.serverErrorAnswer]).toBe(1);
+    expect(document).not.toHaveProperty(VERSION_METRIC.upstreamFailure);
+  });
+
+  it.each([
+    ['server_error', 1],
+    ['timeout', 1],
+    ['network_error', 1],
+    ['invalid_response', 1],
+    ['success', 0],
+    ['client_error', 0],
+    ['auth_rejected', 0],
+    ['rate_limited', 0],
+  ] as const)('counts the %s outcome as UpstreamFailure %i', (outcome, expected) => {
+    // Act
+    const document = parse(invocationLine(summary({ upstream: called(outcome) }), TIMESTAMP_MS));
+
+    // Assess
+    expect(metricNames(versionDirective(document))).toContain(VERSION_METRIC.upstreamFailure);
+    expect(document[VERSION_METRIC.upstreamFailure]).toBe(expected);
+  });
+
+  it('keeps the secret, token PANs and cryptograms out of every line, whatever the status, outcome and error', () => {
+    // Prepare
+    const SECRET = 'cfsk_ma_test_0123456789abcdef';
+    const CRYPTOGRAM = 'AQBBBBBBZatIlaIAmWKSghwBBBB=';
+    const sensitive = { client_secret: SECRET, card_number: PAN, cryptogram: CRYPTOGRAM };
+    const syntaxError = (() => {
+      try {
+        JSON.parse(`{"card_number":"${PAN}","cryptogram":"${CRYPTOGRAM}","x":${SECRET}}`);
+      } catch (error) {
+        return error;
+      }
+    })();
+    const errors: (HttpError | undefined)[] = [
+      undefined,
+      new InternalError(sensitive),
+      new InternalError(syntaxError),
+      new InternalError(new Error(`${SECRET} ${PAN} ${CRYPTOGRAM}`)),
+      new UpstreamUnavailableError('status 503'),
+      new CredentialsInvalidError('SecretNotJson'),
+    ];
+    const outcomes = Object.keys({
+      success: 0,
+      client_error: 0,
+      auth_rejected: 0,
+      rate_limited: 0,
+      server_error: 0,
+      invalid_response: 0,
+      timeout: 0,
+      network_error: 0,
+    } satisfies Record<UpstreamOutcome, 0>) as UpstreamOutcome[];
+    const allowedKeys = new Set([
+      'timestamp',
+      'level',
+      'message',
+      'requestId',
+      'apiRequestId',
+      'awsRequestId',
+      'functionVersion',
+      'traceId',
+      'status',
+      'durationMs',
+      'errorCode',
+      'error',
+      'upstream',
+      '_aws',
+      METRIC_DIMENSION,
+      VERSION_DIMENSION,
+      ...Object.values(METRIC),
+      ...Object.values(VERSION_METRIC),
+    ]);
+
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 200, max: 599 }),
+        fc.option(fc.constantFrom(...outcomes), { nil: undefined }),
+        fc.constantFrom(...errors),
+        (status, outcome, error) => {
+          // Act
+          const line = invocationLine(
+            summary({ status, ...(error && { error }), ...(outcome && { upstream: called(outcome) }) }),
+            TIMESTAMP_MS,
+          );
+
+          // Assess
+          for (const value of [SECRET, PAN, CRYPTOGRAM]) expect(line).not.toContain(value);
+          const document = parse(line);
+          for (const key of Object.keys(document)) expect(allowedKeys).toContain(key);
+          for (const { Name } of versionDirective(document).Metrics) expect([0, 1]).toContain(document[Name]);
+        },
+      ),
+    );
   });
 });
 
