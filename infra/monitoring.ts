@@ -15,7 +15,7 @@ import {
 import type { Alias, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { METRIC, METRIC_DIMENSION, METRIC_NAMESPACE } from '../lambda/telemetry.ts';
+import { METRIC, METRIC_DIMENSION, METRIC_NAMESPACE, VERSION_DIMENSION, VERSION_METRIC } from '../lambda/telemetry.ts';
 import { FUNCTION_TIMEOUT } from './function.ts';
 import { runbookDescription } from './runbook.ts';
 import type { Settings } from './settings.ts';
@@ -196,6 +196,16 @@ export class Monitoring extends Construct {
       this.alarms[spec.id] = alarm;
     }
 
+    // One line per published version that had traffic, found by search: the version numbers change with every
+    // release, and during a canary the two versions' shares side by side show which one fails.
+    const perVersionShare = (metricName: string, label: string): MathExpression =>
+      new MathExpression({
+        label,
+        expression: `SEARCH('{${METRIC_NAMESPACE},${METRIC_DIMENSION},${VERSION_DIMENSION}} MetricName="${metricName}" ${METRIC_DIMENSION}="${fn.functionName}"', 'Average', 60)`,
+        usingMetrics: {},
+        period: Duration.minutes(1),
+      });
+
     new Dashboard(this, 'Dashboard', {
       widgets: [
         [new AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24 })],
@@ -237,6 +247,17 @@ export class Monitoring extends Construct {
               fn.metric('ConcurrentExecutions', { period, statistic: 'Maximum' }),
             ],
             right: [serviceMetric(METRIC.credentialRefreshes), serviceMetric(METRIC.credentialFailures)],
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Per version: share of 5xx answers and of failed Cashfree calls (release alarms at 0.2)',
+            left: [
+              perVersionShare(VERSION_METRIC.serverErrorAnswer, '5xx share'),
+              perVersionShare(VERSION_METRIC.upstreamFailure, 'Cashfree failure share'),
+            ],
+            leftYAxis: { min: 0, max: 1 },
+            width: 24,
           }),
         ],
       ],

@@ -12,10 +12,14 @@ import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-l
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRIC_DIMENSION, METRIC_NAMESPACE, VERSION_DIMENSION, VERSION_METRIC } from '../lambda/telemetry.ts';
 import { type CryptogramFunction, LIVE_ALIAS, LOG_RETENTION, ROOT } from './function.ts';
 import { TARGET_VERSION_ENV } from './functions/pre-traffic-check.ts';
 import { runbookDescription } from './runbook.ts';
 import type { Release as ReleaseSettings } from './settings.ts';
+
+/** The share of the new version's answers (or Cashfree calls) failing, per minute, that rolls a release back. */
+export const NEW_VERSION_FAILURE_SHARE = 0.2;
 
 export interface ReleaseProps {
   target: CryptogramFunction;
@@ -36,6 +40,10 @@ export class Release extends Construct {
   readonly preTrafficCheck: NodejsFunction;
   /** Errors of the new version alone, which the old version's traffic cannot dilute during a canary. */
   readonly newVersionErrors: Alarm;
+  /** The new version's own share of 5xx answers: the failures it handles, which `Errors` never counts. */
+  readonly newVersionServerErrors: Alarm;
+  /** The share of the new version's calls to Cashfree that failed (5xx, timeout, network, invalid answer). */
+  readonly newVersionUpstreamFailures: Alarm;
   /** The stage's 5xx share, at a threshold the new version's share of traffic alone can cross. */
   readonly serverErrorRate: Alarm;
 
@@ -63,8 +71,43 @@ export class Release extends Construct {
       alarmDescription: runbookDescription('NewVersionErrors', 'The version being released crashed or timed out'),
     });
 
-    // A new version answering nothing but 5xx to its share of traffic must cross this even when the old
-    // version answers the rest cleanly: half its share, at most 5%.
+    // The function's own per-version metrics (lambda/telemetry.ts): each invocation writes 0 or 1, so the
+    // Average is the new version's share alone, however much traffic the old version still serves. A fifth,
+    // in two consecutive minutes: a version failing every call fires within the canary's first minutes, one
+    // stray 5xx among a few calls does not, and a minute without calls (low traffic) breaches nothing.
+    const versionShare = (metricName: string): Metric =>
+      new Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        dimensionsMap: { [METRIC_DIMENSION]: fn.functionName, [VERSION_DIMENSION]: version.version },
+        statistic: 'Average',
+        period: Duration.minutes(1),
+      });
+    const shareAlarm = (alarmId: string, metricName: string, meaning: string): Alarm =>
+      new Alarm(this, `${alarmId}Alarm`, {
+        metric: versionShare(metricName),
+        threshold: NEW_VERSION_FAILURE_SHARE,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: runbookDescription(alarmId, meaning),
+      });
+    this.newVersionServerErrors = shareAlarm(
+      'NewVersionServerErrors',
+      VERSION_METRIC.serverErrorAnswer,
+      'The version being released answered 5xx to a fifth or more of its calls, two minutes running',
+    );
+    this.newVersionUpstreamFailures = shareAlarm(
+      'NewVersionUpstreamFailures',
+      VERSION_METRIC.upstreamFailure,
+      'A fifth or more of the Cashfree calls of the version being released failed, two minutes running',
+    );
+
+    // Kept beside the per-version alarms for the 5xx the function never writes a line about: API Gateway's
+    // 502 for a malformed proxy answer, 503 when the version cannot be invoked, 504 at its 29 s. The stage
+    // cannot tell versions apart, so the threshold is half the new version's share of traffic (at most 5%):
+    // a version whose every answer turns into a gateway 5xx crosses it even when the old one answers the rest.
     const sharePercent = release.strategy === 'all-at-once' ? 100 : release.percent;
     this.serverErrorRate = new Alarm(this, 'ReleaseServerErrorRateAlarm', {
       metric: stage.metricServerError({ period: Duration.minutes(1), statistic: 'Average' }),
@@ -74,9 +117,14 @@ export class Release extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: runbookDescription('ReleaseServerErrorRate', 'A share of API answers were 5xx'),
     });
+    const releaseAlarms = [
+      this.newVersionErrors,
+      this.newVersionServerErrors,
+      this.newVersionUpstreamFailures,
+      this.serverErrorRate,
+    ];
     if (alarmActionArn) {
-      for (const alarm of [this.newVersionErrors, this.serverErrorRate])
-        alarm.addAlarmAction({ bind: () => ({ alarmActionArn }) });
+      for (const alarm of releaseAlarms) alarm.addAlarmAction({ bind: () => ({ alarmActionArn }) });
     }
 
     this.preTrafficCheck = this.preTrafficCheckFunction(target);
@@ -84,7 +132,7 @@ export class Release extends Construct {
     this.deploymentGroup = new LambdaDeploymentGroup(this, 'DeploymentGroup', {
       alias: target.alias,
       deploymentConfig: this.deploymentConfig(release),
-      alarms: [this.newVersionErrors, this.serverErrorRate, ...alarms],
+      alarms: [...releaseAlarms, ...alarms],
       preHook: this.preTrafficCheck,
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { METRIC, METRIC_DIMENSION, METRIC_NAMESPACE } from '../../lambda/telemetry.ts';
+import {
+  METRIC,
+  METRIC_DIMENSION,
+  METRIC_NAMESPACE,
+  VERSION_DIMENSION,
+  VERSION_METRIC,
+} from '../../lambda/telemetry.ts';
 import { cryptogramFunctionId, logicalIdOf, synthesize } from './synth.ts';
 
 const { template: prod } = synthesize('prod');
@@ -89,6 +95,23 @@ describe('the alarms', () => {
     });
     for (const name of [METRIC.upstreamRateLimited, METRIC.upstreamAuthRejected, METRIC.credentialFailures]) {
       expect(alarmOn(name)).toEqual([expect.objectContaining(serviceMetric(name))]);
+    }
+  });
+
+  it("show each version's 5xx share and Cashfree failure share on the dashboard, whatever its number", () => {
+    const [dashboard] = Object.values(prod.findResources('AWS::CloudWatch::Dashboard'));
+    // The body is a Fn::Join of JSON text and references; a placeholder per reference makes it plain JSON.
+    const parts: unknown[] = dashboard?.Properties.DashboardBody['Fn::Join'][1];
+    const body = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : '<ref>')).join(''));
+    const expressions = body.widgets
+      .flatMap((widget: { properties: { metrics?: unknown[][] } }) => widget.properties.metrics ?? [])
+      .flat()
+      .map((entry: { expression?: string }) => entry.expression)
+      .filter(Boolean);
+    for (const name of Object.values(VERSION_METRIC)) {
+      expect(expressions).toContain(
+        `SEARCH('{${METRIC_NAMESPACE},${METRIC_DIMENSION},${VERSION_DIMENSION}} MetricName="${name}" ${METRIC_DIMENSION}="<ref>"', 'Average', 60)`,
+      );
     }
   });
 

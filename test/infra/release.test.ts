@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { METRIC_DIMENSION, METRIC_NAMESPACE, VERSION_DIMENSION, VERSION_METRIC } from '../../lambda/telemetry.ts';
 import { cryptogramFunctionId, logicalIdOf, propertiesOf, synthesize } from './synth.ts';
 
 const { template: prod } = synthesize('prod');
@@ -54,10 +55,31 @@ describe('a prod release', () => {
     });
   });
 
-  it("stops on the new version's errors, the 5xx share and Cashfree failures", () => {
-    const alarmIds = group.AlarmConfiguration.Alarms.map((alarm: { Name: { Ref: string } }) => alarm.Name.Ref);
+  const alarmIdsOf = (properties: typeof group): string[] =>
+    properties.AlarmConfiguration.Alarms.map((alarm: { Name: { Ref: string } }) => alarm.Name.Ref);
+  const newVersionShare = (metricName: string, runbookSection: string) =>
+    expect.objectContaining({
+      Namespace: METRIC_NAMESPACE,
+      MetricName: metricName,
+      Dimensions: expect.arrayContaining([
+        { Name: METRIC_DIMENSION, Value: { Ref: cryptogramFunctionId(prod) } },
+        { Name: VERSION_DIMENSION, Value: { 'Fn::GetAtt': [versionId, 'Version'] } },
+      ]),
+      Statistic: 'Average',
+      Period: 60,
+      // A fifth of its answers in two minutes running: a broken version fires inside the 5-minute canary,
+      // one stray 5xx among a few calls does not, and minutes without calls are not held against it.
+      Threshold: 0.2,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: expect.stringMatching(new RegExp(`What to do: docs/runbook\\.md#${runbookSection}$`)),
+    });
+
+  it("stops on the new version's errors, 5xx share and Cashfree failures, the stage's 5xx share and Cashfree failures", () => {
     expect(group.AlarmConfiguration.Enabled).toBe(true);
-    const alarms = alarmIds.map((id: string) => propertiesOf(prod, 'AWS::CloudWatch::Alarm', id));
+    const alarms = alarmIdsOf(group).map((id: string) => propertiesOf(prod, 'AWS::CloudWatch::Alarm', id));
     expect(alarms).toEqual([
       expect.objectContaining({
         Namespace: 'AWS/Lambda',
@@ -69,6 +91,8 @@ describe('a prod release', () => {
         Threshold: 1,
         Period: 60,
       }),
+      newVersionShare(VERSION_METRIC.serverErrorAnswer, 'newversionservererrors'),
+      newVersionShare(VERSION_METRIC.upstreamFailure, 'newversionupstreamfailures'),
       // Half the canary's 10%: a version failing every call it gets crosses it even when the rest succeed.
       expect.objectContaining({
         Namespace: 'AWS/ApiGateway',
@@ -82,6 +106,17 @@ describe('a prod release', () => {
         ]),
       }),
     ]);
+  });
+
+  it('watches the new version on the dimension set the function writes its per-version metrics under', () => {
+    for (const metricName of Object.values(VERSION_METRIC)) {
+      const [alarm] = Object.values(
+        prod.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metricName } }),
+      );
+      expect(alarm?.Properties.Dimensions.map((dimension: { Name: string }) => dimension.Name).sort()).toEqual(
+        [METRIC_DIMENSION, VERSION_DIMENSION].sort(),
+      );
+    }
   });
 
   it('gives the check only the right to invoke the released version and report on this deployment group', () => {
@@ -122,7 +157,14 @@ describe('a dev release', () => {
       logicalIdOf(dev, 'AWS::CodeDeploy::DeploymentGroup'),
     );
     expect(group.DeploymentConfigName).toBe('CodeDeployDefault.LambdaAllAtOnce');
-    expect(group.AlarmConfiguration.Alarms).toHaveLength(3);
+    const alarmIds = group.AlarmConfiguration.Alarms.map((alarm: { Name: { Ref: string } }) => alarm.Name.Ref);
+    expect(alarmIds.map((id: string) => propertiesOf(dev, 'AWS::CloudWatch::Alarm', id).MetricName)).toEqual([
+      'Errors',
+      VERSION_METRIC.serverErrorAnswer,
+      VERSION_METRIC.upstreamFailure,
+      '5XXError',
+      undefined, // the stack-wide Cashfree failures, a metric expression
+    ]);
     dev.hasResource('AWS::Lambda::Alias', {
       UpdatePolicy: {
         CodeDeployLambdaAliasUpdate: Match.objectLike({ BeforeAllowTrafficHook: { Ref: hookIdOf(dev) } }),
