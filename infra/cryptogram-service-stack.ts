@@ -38,7 +38,6 @@ export class CryptogramServiceStack extends Stack {
       target: this.service,
       release: settings.release,
       stage: this.api.api.deploymentStage,
-      alarms: [this.monitoring.alarms.UpstreamFailures].filter((alarm) => alarm !== undefined),
       alarmActionArn: settings.alarmActionArn,
     });
 

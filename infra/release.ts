@@ -1,6 +1,6 @@
 import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, ComparisonOperator, type IAlarm, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   type ILambdaDeploymentConfig,
   LambdaDeploymentConfig,
@@ -26,8 +26,6 @@ export interface ReleaseProps {
   release: ReleaseSettings;
   /** Watched during each shift: the API stage that answers through the alias. */
   stage: Stage;
-  /** Stack-wide alarms that also stop a release, such as Cashfree failures. */
-  alarms: IAlarm[];
   alarmActionArn: string | undefined;
 }
 
@@ -47,7 +45,7 @@ export class Release extends Construct {
   /** The stage's 5xx share, at a threshold the new version's share of traffic alone can cross. */
   readonly serverErrorRate: Alarm;
 
-  constructor(scope: Construct, id: string, { target, release, stage, alarms, alarmActionArn }: ReleaseProps) {
+  constructor(scope: Construct, id: string, { target, release, stage, alarmActionArn }: ReleaseProps) {
     super(scope, id);
     const { function: fn, version } = target;
 
@@ -132,7 +130,9 @@ export class Release extends Construct {
     this.deploymentGroup = new LambdaDeploymentGroup(this, 'DeploymentGroup', {
       alias: target.alias,
       deploymentConfig: this.deploymentConfig(release),
-      alarms: [...releaseAlarms, ...alarms],
+      // Only alarms that see the new version (or, for the stage's 5xx share, cannot be diluted below the canary's
+      // share): the stack-wide Cashfree count would roll a healthy release back for the old version's failures.
+      alarms: releaseAlarms,
       preHook: this.preTrafficCheck,
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
