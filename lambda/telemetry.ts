@@ -166,7 +166,12 @@ function describe(error: HttpError): string {
   const { cause } = error;
   if (typeof cause === 'string') return `${error.name}: ${cause}`;
   if (cause instanceof Error) {
-    const frames = (cause.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at '));
+    // The stack opens with the message, which may span lines that look like frames: skip those lines first.
+    const messageLines = Math.max(1, String(cause.message).split('\n').length);
+    const frames = (cause.stack ?? '')
+      .split('\n')
+      .slice(messageLines)
+      .filter((line) => line.trimStart().startsWith('at '));
     return [`${error.name} caused by ${cause.name}`, ...frames.slice(0, 8).map((line) => line.trim())].join(' | ');
   }
   return error.name;

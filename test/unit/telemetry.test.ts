@@ -351,6 +351,19 @@ describe('invocationLine', () => {
     expect(parse(line).error).toMatch(/^InternalError caused by SyntaxError/);
   });
 
+  it('keeps message lines that look like stack frames out of the line, and still logs the real frames', () => {
+    // Prepare
+    const cause = new Error(`upstream said:\n    at card ${PAN}\n    at cryptogram AQBBBBBBZatIlaIAmWKSghwBBBB=`);
+
+    // Act
+    const { error } = parse(invocationLine(summary({ status: 500, error: new InternalError(cause) }), TIMESTAMP_MS));
+
+    // Assess
+    expect(error).not.toContain(PAN);
+    expect(error).not.toContain('AQBBBBBBZatIlaIAmWKSghwBBBB=');
+    expect(error).toMatch(/^InternalError caused by Error \| at .*telemetry\.test\.ts/);
+  });
+
   it.each([
     ['a short body quoted whole', PAN],
     ['a body that starts with the PAN', `${PAN} is the token`],
