@@ -295,5 +295,11 @@ function cashfreeEnvironment(path: string, raw: unknown, pinned: boolean, proble
       problems.push(keys.reduce((text, key) => text.replaceAll(CASHFREE_ENV[key], `${path}.${key}`), problem));
     }
   }
+  // The function accepts plain http on loopback for the local simulator; deployed, that would send the key pair
+  // unencrypted to whatever listens inside the execution environment.
+  const baseUrl = environment[ENV.baseUrl];
+  if (baseUrl?.startsWith('http:') && !problems.some((problem) => problem.startsWith(`${path}.baseUrl`))) {
+    problems.push(`${path}.baseUrl must use https`);
+  }
   return environment;
 }

@@ -117,6 +117,14 @@ describe('a bad environment', () => {
     ]);
   });
 
+  it('refuses a plain-http base URL even on loopback, where only the local simulator may use one', () => {
+    expect(
+      prodWith({
+        cashfree: { environment: 'production', apiVersion: '2022-09-01', baseUrl: 'http://localhost:8080/pg' },
+      }),
+    ).toEqual(['prod.cashfree.baseUrl must use https']);
+  });
+
   it('refuses an unpinned environment other than dev, and production Cashfree without a pinned account', () => {
     const { account: _a, region: _r, ...unpinned } = ENVIRONMENTS.prod;
     expect(problemsOf('prod', unpinned)).toEqual([
