@@ -127,7 +127,7 @@ describe.skipIf(skipReason)("the Cashfree simulator's answers against Cashfree's
     expect(a?.connection).toBe(b?.connection);
   });
 
-  it('sends nothing to the redirect target unless a client follows the redirect', async () => {
+  it('redirects to another origin without calling that origin itself', async () => {
     simulator.failNext('redirect');
 
     const answer = await ask('contract-redirect');

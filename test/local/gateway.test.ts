@@ -68,11 +68,12 @@ describe('the local gateway with SigV4 checking on', () => {
   });
 
   it('refuses an unsigned request as API Gateway does, without invoking the function', async () => {
-    const calls = cashfreeCalls();
+    const [calls, invocations] = [cashfreeCalls(), identities.length];
     const response = await fetch(`${signedApi.url}${demoPath}`);
 
     const body = await expectRefusal(response, GATEWAY_REFUSALS.missingAuthenticationToken);
     expect(body.message).toBe('Missing Authentication Token');
+    expect(identities.length).toBe(invocations);
     expect(cashfreeCalls()).toBe(calls);
   });
 
