@@ -98,7 +98,6 @@ const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 1000;
 const DEFAULT_RATE_LIMIT_WAIT_SECONDS = 1;
 const SAFE_CODE = /^[a-z_]{1,64}$/;
-const SAFE_NETWORK_CODE = /^[A-Z0-9_]{1,64}$/;
 
 export interface CashfreeClient {
   getCryptogram(call: CryptogramCall): Promise<Cryptogram>;
@@ -158,8 +157,8 @@ export function createCashfreeClient(options: CashfreeClientOptions): CashfreeCl
       }
       if (result.kind === 'network') {
         record.outcome = 'network_error';
-        record.networkErrorCode =
-          result.code !== undefined && SAFE_NETWORK_CODE.test(result.code) ? result.code : undefined;
+        // Already reduced to a bare error code by the transport.
+        record.networkErrorCode = result.code;
         // A certificate that does not verify will not verify a moment later either.
         if (!result.certificate && (await retryAfter(backoffMs(record.retries, random)))) continue;
         throw new UpstreamUnavailableError(result.certificate ? 'certificate' : result.code);
