@@ -33,17 +33,21 @@ export function createThrowawayCa(commonName = 'cryptogram-service throw-away te
   const caKey = join(dir, 'ca.key');
   const caCert = join(dir, 'ca.pem');
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-
-  openssl(
-    'req',
-    '-x509',
+  // A fresh P-256 key for every certificate, written unencrypted: it lives only as long as the folder.
+  const newKey = (keyPath: string) => [
     '-newkey',
     'ec',
     '-pkeyopt',
     'ec_paramgen_curve:prime256v1',
     '-nodes',
     '-keyout',
-    caKey,
+    keyPath,
+  ];
+
+  openssl(
+    'req',
+    '-x509',
+    ...newKey(caKey),
     '-out',
     caCert,
     '-days',
@@ -71,20 +75,7 @@ export function createThrowawayCa(commonName = 'cryptogram-service throw-away te
         ext,
         `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${altNames}\n`,
       );
-      openssl(
-        'req',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        csr,
-        '-subj',
-        `/CN=${names[0] ?? 'localhost'}`,
-      );
+      openssl('req', ...newKey(key), '-out', csr, '-subj', `/CN=${names[0] ?? 'localhost'}`);
       openssl(
         'x509',
         '-req',
