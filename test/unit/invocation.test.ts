@@ -86,9 +86,9 @@ describe('httpInvocation', () => {
     // Act
     const budgetMs = await deadlineOf({ requestBudgetMs: 5000 }, 1000);
 
-    // Assess
-    expect(budgetMs).toBeLessThanOrEqual(1000 - RESPONSE_RESERVE_MS);
-    expect(budgetMs).toBeGreaterThanOrEqual(1000 - RESPONSE_RESERVE_MS - 20);
+    // Assess: the context's clock starts just after the measurement's, so a millisecond tick may come between.
+    expect(budgetMs).toBeGreaterThanOrEqual(1000 - RESPONSE_RESERVE_MS);
+    expect(budgetMs).toBeLessThanOrEqual(1000 - RESPONSE_RESERVE_MS + 20);
   });
 
   it('logs the API Gateway request id, the Lambda request id and the X-Ray trace root of this invocation', async () => {
