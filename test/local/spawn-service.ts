@@ -33,6 +33,22 @@ export async function portIsFree(port: number): Promise<boolean> {
 
 const READY = /ready on (http:\/\/127\.0\.0\.1:\d+)/;
 
+/** Starts a child with a minimal environment and collects everything it prints. */
+function spawnCollecting(command: string, args: readonly string[], env: Record<string, string | undefined>) {
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: 'pipe',
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output.stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output.stderr += chunk.toString();
+  });
+  return { child, output };
+}
+
 /** Starts `command args` (the service, one way or another) and waits for its ready line. */
 export async function spawnService(
   command: string,
@@ -40,24 +56,15 @@ export async function spawnService(
   env: Record<string, string | undefined>,
   readyWithinMs = 20_000,
 ): Promise<SpawnedService> {
-  const child = spawn(command, args, {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: 'pipe',
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
+  const { child, output } = spawnCollecting(command, args, env);
   const exited = once(child, 'exit');
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`no ready line within ${readyWithinMs} ms: ${stderr}`)),
+      () => reject(new Error(`no ready line within ${readyWithinMs} ms: ${output.stderr}`)),
       readyWithinMs,
     );
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const ready = READY.exec(stderr);
+    child.stderr?.on('data', () => {
+      const ready = READY.exec(output.stderr);
       if (ready?.[1]) {
         clearTimeout(timer);
         resolve(ready[1]);
@@ -65,14 +72,14 @@ export async function spawnService(
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`exited with ${code} before it was ready: ${stderr}`));
+      reject(new Error(`exited with ${code} before it was ready: ${output.stderr}`));
     });
   });
   return {
     child,
     url,
-    stderr: () => stderr,
-    stdout: () => stdout,
+    stderr: () => output.stderr,
+    stdout: () => output.stdout,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
@@ -91,20 +98,9 @@ export async function runToEnd(
   args: readonly string[],
   env: Record<string, string | undefined>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(command, args, {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: 'pipe',
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
+  const { child, output } = spawnCollecting(command, args, env);
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timer);
-  return { code, stdout, stderr };
+  return { code, ...output };
 }
