@@ -20,7 +20,7 @@ try {
   });
 } catch (error) {
   if (!(error instanceof CryptogramServiceError)) throw error;
-  const { status, code, requestId, retryAfterSeconds, attempts } = error;
-  console.error({ message: error.message, status, code, requestId, retryAfterSeconds, attempts });
+  const { status, code, requestId, retryAfterSeconds, attempts, networkErrorCode } = error;
+  console.error({ message: error.message, status, code, requestId, retryAfterSeconds, attempts, networkErrorCode });
   process.exitCode = 1;
 }

@@ -2,19 +2,28 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { CLIENT_ERROR_CODES as CODES, CryptogramServiceError } from './errors.ts';
+import { answeredRequestId, parseCryptogram, parseRefusal, readBody } from './answer.ts';
+import { stageUrl } from './base-url.ts';
+import { type CryptogramErrorCode, documentedStatus } from './codes.ts';
+import { CLIENT_ERROR_CODES as CODES, CryptogramServiceError, type CryptogramServiceErrorDetails } from './errors.ts';
 import { isValidId, isValidRequestId } from './ids.ts';
 import { retryAfterSeconds } from './retry-after.ts';
-import { type AwsCredentials, type AwsCredentialsProvider, CRYPTOGRAM_FIELDS, type Cryptogram } from './types.ts';
+import type { AwsCredentials, AwsCredentialsProvider, Cryptogram } from './types.ts';
 
 export interface CryptogramClientOptions {
-  /** The stage URL, the stack's `InvokeUrl` without the path: `https://{api-id}.execute-api.{region}.amazonaws.com/v1`. */
+  /**
+   * The stage URL, the stack's `BaseUrl` output: `https://{api-id}.execute-api.{region}.amazonaws.com/v1`. A URL
+   * with `{placeholders}`, a query, a fragment or a `/customers/` path (the `InvokeUrl` output) is refused.
+   */
   baseUrl: string;
   /** The region the API is deployed in; part of the signature. */
   region: string;
   /** Fixed credentials or a provider; default: the AWS SDK's default provider chain (env, SSO, profile, ECS, EC2). */
   credentials?: AwsCredentials | AwsCredentialsProvider;
-  /** Bounds a whole `getCryptogram` call: every attempt and every wait. Default 12000, above the function's 10 s. */
+  /**
+   * Bounds a whole `getCryptogram` call: every attempt and every wait. Default 12000, above the function's 10 s;
+   * at most `MAX_TIMEOUT_MS`.
+   */
   timeoutMs?: number;
   /** Requests per call, the first included; only 429 and 503 are sent again. Default 3. */
   maxAttempts?: number;
@@ -36,24 +45,29 @@ export interface CryptogramClient {
 
 export const DEFAULT_TIMEOUT_MS = 12_000;
 export const DEFAULT_MAX_ATTEMPTS = 3;
+/** The longest `timeoutMs`: Node's timers hold at most 2^31 - 1 ms (about 24.8 days) and fire at once beyond. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** A retry is sent only when at least this much of the budget is left after its wait. */
 export const MIN_ATTEMPT_MS = 250;
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 1000;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const SAFE_NETWORK_CODE = /^[A-Z0-9_]{1,64}$/;
 
 /**
  * A client of the cryptogram service for payment flows: SigV4-signed GETs (each attempt signed anew), a
  * deadline over the whole call, retries only on 429 and 503 while the service's `Retry-After` fits the
- * deadline, and typed errors. It never logs.
+ * deadline, answers read up to `MAX_ANSWER_BYTES`, and typed errors. It never logs.
  */
 export function createCryptogramClient(options: CryptogramClientOptions): CryptogramClient {
   const base = stageUrl(options.baseUrl);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (!options.region) throw new TypeError('region is required');
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError('timeoutMs must be a positive number');
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    throw new TypeError(
+      `timeoutMs must be a number above 0 and at most ${MAX_TIMEOUT_MS}, the longest timer Node holds`,
+    );
+  }
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new TypeError('maxAttempts must be an integer >= 1');
 
   const signer = new SignatureV4({
@@ -65,20 +79,21 @@ export function createCryptogramClient(options: CryptogramClientOptions): Crypto
 
   async function getCryptogram(input: GetCryptogramInput): Promise<Cryptogram> {
     const requestId = input.requestId ?? randomUUID();
-    const fail = (message: string, details: Partial<ConstructorParameters<typeof CryptogramServiceError>[1]>) =>
-      new CryptogramServiceError(message, {
+    let attempts = 0;
+    const fail = (code: CryptogramErrorCode, details: Partial<CryptogramServiceErrorDetails> = {}) =>
+      new CryptogramServiceError({
+        code,
         status: undefined,
-        code: CODES.invalidRequest,
         requestId,
         retryAfterSeconds: undefined,
-        attempts: 0,
+        attempts,
         ...details,
       });
 
     // Checked here so that a bad id never leaves the process: the service would refuse it anyway.
-    if (!isValidId(input.customerId)) throw fail('customerId breaks the id rule', {});
-    if (!isValidId(input.instrumentId)) throw fail('instrumentId breaks the id rule', {});
-    if (!isValidRequestId(input.requestId ?? requestId)) throw fail('requestId breaks the request id rule', {});
+    if (!isValidId(input.customerId) || !isValidId(input.instrumentId) || !isValidRequestId(requestId)) {
+      throw fail(CODES.invalidRequest);
+    }
 
     const url = new URL(
       `${base.basePath}/customers/${encodeURIComponent(input.customerId)}/instruments/${encodeURIComponent(input.instrumentId)}/cryptogram`,
@@ -88,25 +103,16 @@ export function createCryptogramClient(options: CryptogramClientOptions): Crypto
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
     const signal = input.signal ? AbortSignal.any([input.signal, timeout.signal]) : timeout.signal;
-    let attempts = 0;
 
     // Which of the two signals ended the call decides the code; anything else is the network's.
     const interrupted = (cause: unknown, stage: 'credentials' | 'network') => {
-      if (input.signal?.aborted) return fail('The call was aborted', { code: CODES.aborted, attempts });
-      if (timeout.signal.aborted) {
-        return fail(`No answer within ${timeoutMs} ms`, { code: CODES.timeout, attempts });
-      }
-      if (stage === 'credentials') {
-        // The provider's message can name profiles and files, never secrets; it stays as the cause.
-        return fail('No AWS credentials to sign the request with', { code: CODES.credentials, attempts, cause });
-      }
-      const code = networkErrorCode(cause);
+      if (input.signal?.aborted) return fail(CODES.aborted);
+      if (timeout.signal.aborted) return fail(CODES.timeout);
+      // The provider's message can name profiles and files, never secrets; it stays as the cause.
+      if (stage === 'credentials') return fail(CODES.credentials, { cause });
       // A fetch error's cause may hold the request with its headers (the session token among them): only
       // its code is kept.
-      return fail(`The cryptogram service could not be reached${code ? ` (${code})` : ''}`, {
-        code: CODES.network,
-        attempts,
-      });
+      return fail(CODES.network, { networkErrorCode: networkErrorCode(cause) });
     };
 
     try {
@@ -121,37 +127,32 @@ export function createCryptogramClient(options: CryptogramClientOptions): Crypto
 
         attempts++;
         let response: Response;
-        let text: string;
+        let text: string | undefined;
         try {
-          response = await fetch(url, { method: 'GET', headers, redirect: 'error', signal });
-          text = await response.text();
+          // identity: fetch would ask for gzip and decode it, and a small compressed body can decode to gigabytes.
+          response = await fetch(url, {
+            method: 'GET',
+            headers: { ...headers, 'accept-encoding': 'identity' },
+            redirect: 'error',
+            signal,
+          });
+          text = await readBody(response);
         } catch (error) {
           throw interrupted(error, 'network');
         }
 
-        const answeredId = response.headers.get('x-request-id') ?? requestId;
+        const status = documentedStatus(response.status);
         if (response.status === 200) {
-          const cryptogram = parseCryptogram(text);
+          const cryptogram = parseCryptogram(text, input.instrumentId);
           if (cryptogram) return cryptogram;
-          throw fail('The service answered 200 without a usable cryptogram', {
-            status: 200,
-            code: CODES.invalidResponse,
-            requestId: answeredId,
-            attempts,
-          });
         }
-
-        const retryAfter = retryAfterSeconds(response.headers.get('retry-after'));
-        const { message, code } = parseError(text) ?? {
-          message: `The service answered ${response.status} without an error code`,
-          code: CODES.invalidResponse,
-        };
-        const error = fail(message, {
-          status: response.status,
-          code,
-          requestId: answeredId,
+        const refusal = parseRefusal(text, response.status);
+        const retryAfter =
+          status === 429 || status === 503 ? retryAfterSeconds(response.headers.get('retry-after')) : undefined;
+        const error = fail(refusal.code ?? CODES.invalidResponse, {
+          status,
+          requestId: answeredRequestId(response.headers, refusal.requestId, requestId),
           retryAfterSeconds: retryAfter,
-          attempts,
         });
         if (!error.retryable || attempts >= maxAttempts) throw error;
         const waitMs = retryAfter !== undefined ? retryAfter * 1000 : backoffMs(attempts - 1);
@@ -168,23 +169,6 @@ export function createCryptogramClient(options: CryptogramClientOptions): Crypto
   }
 
   return { getCryptogram };
-}
-
-function stageUrl(baseUrl: string): { origin: string; basePath: string } {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new TypeError('baseUrl is not a URL');
-  }
-  // Plain http would expose the signature and the session token, and the answer holds card data.
-  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
-  if (!secure) throw new TypeError('baseUrl must be https (plain http only on loopback)');
-  if (url.search || url.hash || url.username || url.password) {
-    throw new TypeError('baseUrl must not have a query, fragment or user info');
-  }
-  // Without its trailing slashes: a URL's pathname is never empty, so the stage path is kept apart.
-  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
 }
 
 function credentialsProvider(credentials: CryptogramClientOptions['credentials']): AwsCredentialsProvider {
@@ -220,38 +204,6 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    // The parser's message would quote the text, which may hold card data: it is not kept.
-    return undefined;
-  }
-}
-
-function parseCryptogram(text: string): Cryptogram | undefined {
-  const body = parseJson(text);
-  if (typeof body !== 'object' || body === null) return undefined;
-  const record = body as Record<string, unknown>;
-  const picked: Record<string, string> = {};
-  for (const field of CRYPTOGRAM_FIELDS) {
-    const value = record[field];
-    if (value === undefined) continue;
-    if (typeof value !== 'string') return undefined;
-    picked[field] = value;
-  }
-  if (!picked.card_number || !picked.cryptogram?.trim()) return undefined;
-  return picked as unknown as Cryptogram;
-}
-
-function parseError(text: string): { message: string; code: string } | undefined {
-  const body = parseJson(text) as { message?: unknown; code?: unknown } | undefined;
-  const code = body?.code;
-  const message = body?.message;
-  if (typeof code !== 'string' || !/^[a-z][a-z0-9_]{0,63}$/.test(code)) return undefined;
-  return { code, message: typeof message === 'string' ? message.slice(0, 300) : code };
 }
 
 function networkErrorCode(error: unknown): string | undefined {

@@ -49,9 +49,41 @@ export function operation(document: JsonObject = dereferenced()) {
   return { paths, path, item: item as JsonObject };
 }
 
-/** The `code` values a response documents, from the `enum` in its schema's `allOf`. */
-export function documentedCodes(response: Json): string[] {
+/** Who answers an error: the function (`{ message, code }`) or API Gateway itself (`requestId` added). */
+export type Answerer = 'function' | 'gateway';
+
+export interface ErrorBranch {
+  by: Answerer;
+  /** The schema the branch builds on (`FunctionError` or `GatewayRefusal`), dereferenced. */
+  base: JsonObject;
+  codes: string[];
+}
+
+/**
+ * A response's error schema as its branches: the `allOf` of the schema, or of each `oneOf` branch when the
+ * function and API Gateway share the status. A branch whose body requires `requestId` is API Gateway's.
+ */
+export function errorBranches(response: Json): ErrorBranch[] {
   const schema = at(response, 'content', 'application/json', 'schema');
-  const parts = (at(schema, 'allOf') as Json[] | null) ?? [schema];
-  return parts.flatMap((part) => (at(part, 'properties', 'code', 'enum') as string[] | null) ?? []);
+  const branches = (at(schema, 'oneOf') as Json[] | null) ?? [schema];
+  return branches.map((branch) => {
+    const parts = (at(branch, 'allOf') as JsonObject[] | null) ?? [branch as JsonObject];
+    const base = parts.find((part) => at(part, 'required') !== null) ?? {};
+    const required = (at(base, 'required') as string[] | null) ?? [];
+    return {
+      by: required.includes('requestId') ? 'gateway' : 'function',
+      base,
+      codes: parts.flatMap((part) => (at(part, 'properties', 'code', 'enum') as string[] | null) ?? []),
+    };
+  });
+}
+
+/** The `code` values a response documents, each with who answers it. */
+export function documentedErrors(response: Json): { code: string; by: Answerer }[] {
+  return errorBranches(response).flatMap(({ by, codes }) => codes.map((code) => ({ code, by })));
+}
+
+/** The `code` values a response documents, whoever answers them. */
+export function documentedCodes(response: Json): string[] {
+  return [...new Set(documentedErrors(response).map(({ code }) => code))];
 }

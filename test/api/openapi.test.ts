@@ -6,7 +6,15 @@ import type { Cryptogram } from '../../lambda/cashfree.ts';
 import { FUNCTION_ERRORS } from '../../lambda/errors.ts';
 import { parseInstrumentIds } from '../../lambda/request.ts';
 import { idCandidates } from '../support/id-candidates.ts';
-import { at, dereferenced, documentedCodes, type JsonObject, operation } from './document.ts';
+import {
+  at,
+  dereferenced,
+  documentedCodes,
+  documentedErrors,
+  errorBranches,
+  type JsonObject,
+  operation,
+} from './document.ts';
 
 const document = dereferenced();
 const { paths, path, item } = operation(document);
@@ -14,6 +22,7 @@ const get = at(item, HTTP_METHOD.toLowerCase()) as JsonObject;
 const responses = at(get, 'responses') as JsonObject;
 const parameters = at(get, 'parameters') as JsonObject[];
 const parameter = (name: string) => parameters.find((p) => p.name === name) as JsonObject;
+const REQUEST_ID_PATTERN = '^[A-Za-z0-9_.:-]{1,128}$';
 
 // The function's seven fields, checked against its `Cryptogram` type by the compiler: a field added to or
 // dropped from the function fails `npm run typecheck` until this list (and so the document) follows.
@@ -26,15 +35,21 @@ const FIELDS = [
   'cryptogram',
   'card_display',
 ] as const satisfies readonly (keyof Cryptogram)[];
-const REQUIRED_FIELDS = ['card_number', 'cryptogram'] as const;
+// The contract's five (Cashfree's schema marks all seven optional; the service refuses a 200 without these).
+const REQUIRED_FIELDS = ['instrument_id', 'card_number', 'card_expiry_mm', 'card_expiry_yy', 'cryptogram'] as const;
 type Unlisted = Exclude<keyof Cryptogram, (typeof FIELDS)[number]>;
 type RequiredKeys = { [K in keyof Cryptogram]-?: undefined extends Cryptogram[K] ? never : K }[keyof Cryptogram];
 const allListed: [Unlisted] extends [never] ? true : false = true;
-const requiredListed: [Exclude<RequiredKeys, (typeof REQUIRED_FIELDS)[number]>] extends [never]
-  ? [Exclude<(typeof REQUIRED_FIELDS)[number], RequiredKeys>] extends [never]
-    ? true
-    : false
-  : false = true;
+// The function's type may require no field the document leaves optional. (A field the document requires and the
+// type leaves optional is one the function must refuse to go without at run time, which its own tests check.)
+const requiredListed: [Exclude<RequiredKeys, (typeof REQUIRED_FIELDS)[number]>] extends [never] ? true : false = true;
+
+const functionStatuses = new Set(FUNCTION_ERRORS.map(({ status }) => String(status)));
+const gatewayStatuses = new Set(
+  Object.entries(responses)
+    .filter(([, response]) => documentedErrors(response).some(({ by }) => by === 'gateway'))
+    .map(([status]) => status),
+);
 
 describe('the OpenAPI document', () => {
   it('describes exactly the stack resource, method and path parameters', () => {
@@ -64,23 +79,33 @@ describe('the OpenAPI document', () => {
   it('documents every status and code the function can answer', () => {
     expect(FUNCTION_ERRORS.length).toBeGreaterThan(0);
     for (const { status, code } of FUNCTION_ERRORS) {
-      expect(documentedCodes(responses[String(status)] ?? null), `${status} ${code}`).toContain(code);
+      expect(documentedErrors(responses[String(status)] ?? null), `${status} ${code}`).toContainEqual({
+        code,
+        by: 'function',
+      });
     }
   });
 
   it('documents every refusal of API Gateway with its status', () => {
     for (const refusal of Object.values(GATEWAY_REFUSALS)) {
-      expect(documentedCodes(responses[String(refusal.status)] ?? null), refusal.type).toContain(refusal.code);
+      expect(documentedErrors(responses[String(refusal.status)] ?? null), refusal.type).toContainEqual({
+        code: refusal.code,
+        by: 'gateway',
+      });
     }
     // The two defaults keep API Gateway's own status when deployed: any 4xx or 5xx.
     expect(documentedCodes(responses['4XX'] ?? null)).toEqual([GATEWAY_REFUSALS.default4xx.code]);
     expect(documentedCodes(responses['5XX'] ?? null)).toEqual([GATEWAY_REFUSALS.default5xx.code]);
   });
 
-  it('documents no code that nothing can answer', () => {
-    const known = new Set([...FUNCTION_ERRORS, ...Object.values(GATEWAY_REFUSALS)].map((e) => e.code));
+  it('documents no code that nothing can answer, and each as answered by who answers it', () => {
+    const answered = new Set(FUNCTION_ERRORS.map(({ status, code }) => `${status} ${code}`));
+    const refused = new Set<string>(Object.values(GATEWAY_REFUSALS).map(({ code }) => code));
     for (const [status, response] of Object.entries(responses)) {
-      for (const code of documentedCodes(response)) expect(known.has(code), `${status} ${code}`).toBe(true);
+      for (const { code, by } of documentedErrors(response)) {
+        const known = by === 'function' ? answered.has(`${status} ${code}`) : refused.has(code);
+        expect(known, `${status} ${code} by ${by}`).toBe(true);
+      }
     }
   });
 
@@ -99,9 +124,33 @@ describe('the OpenAPI document', () => {
     expect(withRetryAfter.map(([status]) => status).sort()).toEqual(['429', '503']);
   });
 
-  it('promises x-request-id on every answer, API Gateway refusals included', () => {
+  it('promises x-amzn-RequestId, API Gateway request id, on every answer', () => {
     for (const [status, response] of Object.entries(responses)) {
-      expect(at(response, 'headers', 'x-request-id', 'required'), status).toBe(true);
+      expect(at(response, 'headers', 'x-amzn-RequestId', 'required'), status).toBe(true);
+      expect(at(response, 'headers', 'x-amzn-RequestId', 'schema', 'pattern'), status).toBe(REQUEST_ID_PATTERN);
+    }
+  });
+
+  it('promises x-request-id on the function answers only', () => {
+    for (const [status, response] of Object.entries(responses)) {
+      const header = at(response, 'headers', 'x-request-id');
+      const byFunction = status === '200' || functionStatuses.has(status);
+      if (!byFunction) expect(header, status).toBeNull();
+      else expect(at(header, 'required'), status).toBe(!gatewayStatuses.has(status));
+      if (byFunction) expect(at(header, 'schema', 'pattern'), status).toBe(REQUEST_ID_PATTERN);
+    }
+  });
+
+  it('gives API Gateway refusals a requestId in the body, and the function errors none', () => {
+    const { 200: _cryptogram, ...errors } = responses;
+    for (const [status, response] of Object.entries(errors)) {
+      for (const { by, base } of errorBranches(response)) {
+        expect(at(base, 'additionalProperties'), status).toBe(false);
+        expect(at(base, 'required'), `${status} ${by}`).toEqual(
+          by === 'gateway' ? ['message', 'code', 'requestId'] : ['message', 'code'],
+        );
+        if (by === 'gateway') expect(at(base, 'properties', 'requestId', 'pattern'), status).toBe(REQUEST_ID_PATTERN);
+      }
     }
   });
 
@@ -118,6 +167,34 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(at(schema, 'properties') as JsonObject).sort()).toEqual([...FIELDS].sort());
     expect([...(at(schema, 'required') as string[])].sort()).toEqual([...REQUIRED_FIELDS].sort());
     expect(at(schema, 'additionalProperties')).toBe(false);
+  });
+
+  it('lets card_display carry the last four digits, masked or not, and never more digits', () => {
+    const pattern = new RegExp(
+      at(
+        responses['200'] ?? null,
+        'content',
+        'application/json',
+        'schema',
+        'properties',
+        'card_display',
+        'pattern',
+      ) as string,
+    );
+    for (const shown of ['1234', 'XXXX XXXX XXXX 1234', 'xxxx-1234', '**** 1234', '...1234', 'XXXXXXXXXXXXXXX1234']) {
+      expect(pattern.test(shown), shown).toBe(true);
+    }
+    for (const leak of [
+      '4491365621601472',
+      '4491 3656 2160 1472',
+      '12345',
+      'XXXX12341234',
+      '123',
+      'XXXXXXXXXXXXXXXX1234',
+      'card 1234',
+    ]) {
+      expect(pattern.test(leak), leak).toBe(false);
+    }
   });
 });
 

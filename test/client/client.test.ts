@@ -4,8 +4,9 @@ import {
   type CryptogramClientOptions,
   CryptogramServiceError,
   createCryptogramClient,
+  ERROR_CODES,
 } from '../../client/src/index.ts';
-import { closedPort, json, type Script, signatureProblem, startServer } from './server.ts';
+import { closedPort, json, type ReceivedRequest, type Script, signatureProblem, startServer } from './server.ts';
 
 const REGION = 'ap-south-1';
 const credentials = { accessKeyId: 'AKIACLIENTTEST', secretAccessKey: 'client-test-secret-key' };
@@ -30,7 +31,11 @@ const answer = (...steps: Script[]) => {
   const firstIndex = server.requests.length;
   return () => server.requests.slice(firstIndex);
 };
-const ok: Script = (_r, _i, res) => json(res, 200, { ...seven, extra: 'dropped' }, { 'x-request-id': 'svc-id' });
+// The service names the instrument asked for; the client refuses an answer for another.
+const askedInstrument = (request: ReceivedRequest) =>
+  decodeURIComponent(/\/instruments\/([^/]+)\//.exec(request.path)?.[1] ?? '');
+const ok: Script = (request, _i, res) =>
+  json(res, 200, { ...seven, instrument_id: askedInstrument(request), extra: 'dropped' }, { 'x-request-id': 'svc-id' });
 const status =
   (code: number, body: unknown, headers: Record<string, string> = {}): Script =>
   (_r, _i, res) =>
@@ -163,7 +168,7 @@ describe('retries', () => {
       status: 429,
       code: 'throttled',
       retryAfterSeconds: 30,
-      message: 'Too Many Requests',
+      message: ERROR_CODES.throttled.message,
     });
   });
 
@@ -174,15 +179,15 @@ describe('retries', () => {
     [500, 'internal_error'],
     [502, 'upstream_unavailable'],
     [504, 'upstream_timeout'],
-  ])('never retries a %i (%s) and surfaces its code and request id', async (code, errorCode) => {
-    const sent = answer(status(code, { message: 'fixed text', code: errorCode }, { 'x-request-id': 'svc-7' }));
+  ] as const)('never retries a %i (%s) and surfaces its code and request id', async (code, errorCode) => {
+    const sent = answer(status(code, { message: 'the service text', code: errorCode }, { 'x-request-id': 'svc-7' }));
     const error = await failure(client().getCryptogram({ ...ids, requestId: 'mine-7' }));
     expect(sent()).toHaveLength(1);
     expect(error).toMatchObject({
       status: code,
       code: errorCode,
       requestId: 'svc-7',
-      message: 'fixed text',
+      message: ERROR_CODES[errorCode].message,
       attempts: 1,
     });
     expect(error.retryable).toBe(false);
@@ -241,8 +246,12 @@ describe('failures without an answer', () => {
         ids,
       ),
     );
-    expect(error).toMatchObject({ status: undefined, code: CLIENT_ERROR_CODES.network, attempts: 1 });
-    expect(error.message).toContain('ECONNREFUSED');
+    expect(error).toMatchObject({
+      status: undefined,
+      code: CLIENT_ERROR_CODES.network,
+      networkErrorCode: 'ECONNREFUSED',
+      attempts: 1,
+    });
     expect(error.cause).toBeUndefined();
   });
 
@@ -291,6 +300,25 @@ describe('what it refuses to send or use', () => {
     expect(() =>
       createCryptogramClient({ baseUrl: 'https://a.execute-api.ap-south-1.amazonaws.com/v1', region: REGION }),
     ).not.toThrow();
+  });
+
+  const stage = 'https://a1b2c3d4e5.execute-api.ap-south-1.amazonaws.com/v1';
+  it.each([
+    ['the InvokeUrl output as it is', `${stage}/customers/{customer_id}/instruments/{instrument_id}/cryptogram`],
+    ['a placeholder left in the host', 'https://{api-id}.execute-api.ap-south-1.amazonaws.com/v1'],
+    ['a percent-encoded placeholder', `${stage}/%7Bstage%7D`],
+    ['the method path with real ids', `${stage}/customers/cust_1/instruments/i1/cryptogram`],
+    ['a path ending in /customers', `${stage}/customers`],
+    ['a query', `${stage}?stage=v1`],
+    ['an empty query', `${stage}?`],
+    ['a fragment', `${stage}#v1`],
+    ['an empty fragment', `${stage}#`],
+  ])('refuses %s as baseUrl with a message naming the BaseUrl output', (_case, baseUrl) => {
+    const sent = answer(ok);
+    expect(() => createCryptogramClient({ baseUrl, region: REGION, credentials })).toThrow(
+      expect.objectContaining({ name: 'TypeError', message: expect.stringContaining("stack's BaseUrl output") }),
+    );
+    expect(sent()).toHaveLength(0);
   });
 
   it('reports a 200 without a cryptogram as invalid_response, quoting none of it', async () => {

@@ -61,7 +61,7 @@ describe('the client against the local API with signature checking on', () => {
     const before = cashfreeCalls();
     const response = await fetch(`${api.url}/customers/${demo.customerId}/instruments/${demo.instrumentId}/cryptogram`);
     expect(response.status).toBe(403);
-    expect(await response.json()).toEqual({
+    expect(await response.json()).toMatchObject({
       message: 'Missing Authentication Token',
       code: 'missing_authentication_token',
     });
@@ -71,10 +71,14 @@ describe('the client against the local API with signature checking on', () => {
   it('surfaces a wrong secret key as invalid_signature, without retrying', async () => {
     const before = cashfreeCalls();
     const wrong = { ...iamCredentials, secretAccessKey: `${iamCredentials.secretAccessKey.slice(1)}x` };
+    const sentId = 'e2e-refused';
     const error = await failure(
-      client(wrong).getCryptogram({ customerId: demo.customerId, instrumentId: demo.instrumentId }),
+      client(wrong).getCryptogram({ customerId: demo.customerId, instrumentId: demo.instrumentId, requestId: sentId }),
     );
     expect(error).toMatchObject({ status: 403, code: 'invalid_signature', attempts: 1 });
+    // A refusal names API Gateway's request id (the local gateway's stand-in for it), not the id the client sent.
+    expect(error.requestId).not.toBe(sentId);
+    expect(error.requestId).toMatch(/^[A-Za-z0-9_.:-]{1,128}$/);
     expect(cashfreeCalls()).toBe(before);
   });
 
