@@ -97,7 +97,8 @@ export const MAX_RATE_LIMIT_WAIT_SECONDS = 1;
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 1000;
 const DEFAULT_RATE_LIMIT_WAIT_SECONDS = 1;
-const SAFE_CODE = /^[a-z_]{1,64}$/;
+/** The shape of Cashfree's own error codes (`instrument_not_found`); anything else is not logged. */
+const CASHFREE_ERROR_CODE = /^[a-z_]{1,64}$/;
 
 export interface CashfreeClient {
   getCryptogram(call: CryptogramCall): Promise<Cryptogram>;
@@ -173,7 +174,7 @@ export function createCashfreeClient(options: CashfreeClientOptions): CashfreeCl
         }
         return parseCryptogram(result.body, ids, record);
       }
-      record.cashfreeCode = errorCode(result.body);
+      record.cashfreeCode = cashfreeErrorCode(result.body);
 
       if (status === 401 || status === 403) {
         record.outcome = 'auth_rejected';
@@ -239,10 +240,11 @@ function parseCryptogram(text: string, ids: InstrumentIds, record: UpstreamRecor
   return result.output;
 }
 
-function errorCode(text: string): string | undefined {
+/** The `code` of a Cashfree error body when it has the shape of one; never its `message`. */
+function cashfreeErrorCode(text: string): string | undefined {
   try {
     const code: unknown = JSON.parse(text)?.code;
-    return typeof code === 'string' && SAFE_CODE.test(code) ? code : undefined;
+    return typeof code === 'string' && CASHFREE_ERROR_CODE.test(code) ? code : undefined;
   } catch {
     return undefined;
   }
