@@ -265,6 +265,38 @@ describe('readConfig', () => {
     for (const name of Object.values(ENV)) expect(error.message).toContain(name);
   });
 
+  it('lists each refused variable with its problem, in the order the message names them', () => {
+    // Prepare
+    const env = { [ENV.secretId]: SECRET_ID, [ENV.apiVersion]: 'latest', [ENV.maxAttempts]: '10' };
+
+    // Act
+    const error = configError(env);
+
+    // Assess
+    expect(error.problems).toEqual([
+      { variable: ENV.apiVersion, problem: 'must look like YYYY-MM-DD' },
+      { variable: ENV.maxAttempts, problem: 'must be a whole number from 1 to 5' },
+    ]);
+    expect(error.message).toBe(
+      `Invalid configuration: ${ENV.apiVersion} must look like YYYY-MM-DD; ${ENV.maxAttempts} must be a whole number from 1 to 5`,
+    );
+  });
+
+  it.each([
+    [ENV.environment, 'prodution', 'must be one of sandbox, production (did you mean production?)'],
+    [ENV.environment, 'Sandbox', 'must be one of sandbox, production (did you mean sandbox?)'],
+    [ENV.environment, 'staging', 'must be one of sandbox, production'],
+    [ENV.allowCustomHost, 'ture', 'must be true or false (did you mean true?)'],
+    [ENV.allowCustomHost, 'maybe', 'must be true or false'],
+  ])('refuses %s=%s and suggests the closest valid value only when it is a plausible typo', (name, value, problem) => {
+    // Act
+    const error = configError({ [ENV.secretId]: SECRET_ID, [name]: value });
+
+    // Assess
+    expect(error.problems).toEqual([{ variable: name, problem }]);
+    expect(error.message).toBe(`Invalid configuration: ${name} ${problem}`);
+  });
+
   it('refuses a credentials timeout longer than the request budget', () => {
     // Act
     const error = configError({
