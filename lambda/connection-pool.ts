@@ -1,4 +1,11 @@
-import { type ClientRequest, type ClientRequestArgs, Agent as HttpAgent, request as httpRequest } from 'node:http';
+import {
+  type ClientRequest,
+  type ClientRequestArgs,
+  Agent as HttpAgent,
+  request as httpRequest,
+  validateHeaderName,
+  validateHeaderValue,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -171,7 +178,18 @@ export function createConnectionPool(protocol: 'https:' | 'http:', idleTimeoutMs
   }
 
   return {
-    request: (url, headers) => send(url, { agent, headers }),
+    request(url, headers) {
+      // Checked before the request exists, so a value Node would refuse opens no connection.
+      for (const name in headers) {
+        validateHeaderName(name);
+        validateHeaderValue(name, headers[name] as string);
+      }
+      // Set on the request, never passed in its options: the Agent hands those options to createConnection,
+      // which NODE_DEBUG (http, https, net) prints and a TLS socket keeps, so the key pair would be in both.
+      const request = send(url, { agent });
+      for (const name in headers) request.setHeader(name, headers[name] as string);
+      return request;
+    },
     wasDroppedWhileIdle(request, code) {
       if (code === undefined || !STALE_CONNECTION_CODES.has(code)) return false;
       return request.reusedSocket || (request.socket !== null && preconnected.has(request.socket));
