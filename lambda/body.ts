@@ -5,10 +5,10 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 /** How reading a body ended. */
 export interface BodySink {
   /**
-   * The decoded text; or `undefined` when the body was left unread: over the cap (`overCap`), or in an encoding
+   * The decoded text; or `undefined` when the body was left unread, and why: over the cap, or in an encoding
    * that is unknown or does not decode. The caller then drops the connection.
    */
-  done(text: string | undefined, overCap: boolean): void;
+  done(text: string | undefined, unread?: 'over_cap' | 'undecodable'): void;
   /** The stream failed (a reset, a premature close) before the body ended. */
   failed(error: unknown): void;
 }
@@ -33,16 +33,16 @@ export function readBody(
     stopped = true;
     decoder?.destroy();
   };
-  const leaveUnread = (overCap: boolean) => {
+  const leaveUnread = (why: 'over_cap' | 'undecodable') => {
     if (stopped) return;
     stopped = true;
     chunks = [];
-    sink.done(undefined, overCap);
+    sink.done(undefined, why);
   };
   const onChunk = (chunk: Buffer) => {
     if (stopped) return;
     bytes += chunk.length;
-    if (bytes > maxBytes) return leaveUnread(true);
+    if (bytes > maxBytes) return leaveUnread('over_cap');
     chunks.push(chunk);
   };
   const onEnd = () => {
@@ -50,7 +50,6 @@ export function readBody(
     stopped = true;
     sink.done(
       chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, bytes).toString('utf8'),
-      false,
     );
   };
 
@@ -59,18 +58,18 @@ export function readBody(
   });
   const declared = headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) {
-    leaveUnread(true);
+    leaveUnread('over_cap');
     return stop;
   }
   const encoding = headers['content-encoding']?.trim().toLowerCase();
   if (encoding && encoding !== 'identity') {
     decoder = decoderFor(encoding);
     if (!decoder) {
-      leaveUnread(false);
+      leaveUnread('undecodable');
       return stop;
     }
     // The status still stands (a 404 is a 404); an undecodable body is reported as an unread one.
-    decoder.on('error', () => leaveUnread(false));
+    decoder.on('error', () => leaveUnread('undecodable'));
     decoder.on('data', onChunk);
     decoder.on('end', onEnd);
     response.pipe(decoder);

@@ -23,17 +23,35 @@ export type TransportResult =
       body: string;
       /** The body was over `maxBodyBytes` (by `content-length` or once decoded) and was left unread. */
       bodyTruncated: boolean;
+      /** The body's content-encoding was unknown or did not decode: the status stands, the body is lost. */
+      bodyUndecodable: boolean;
       freshConnectionRetry: boolean;
     }
-  | { kind: 'timeout'; freshConnectionRetry: boolean }
+  | {
+      kind: 'timeout';
+      /** Some byte of an answer had arrived (even a partial status line or a 1xx): the server had the request. */
+      answered: boolean;
+      freshConnectionRetry: boolean;
+    }
   | {
       kind: 'network';
       /** The error's code only: Node's messages can quote request headers, and so the secret. */
       code: string | undefined;
       /** TLS certificate verification failed: not transient, not worth retrying. */
       certificate: boolean;
+      /** Some byte of an answer had arrived before the failure: the server had the request. */
+      answered: boolean;
       freshConnectionRetry: boolean;
-    };
+    }
+  /** More than {@link MAX_INFORMATIONAL_ANSWERS} 1xx answers to one request: a server stalling, or hostile. */
+  | { kind: 'informational_flood'; freshConnectionRetry: boolean };
+
+/**
+ * 1xx answers one request may get before the exchange is dropped: 100 Continue and 103 Early Hints are
+ * legitimate, a handful is plenty, and an endless stream of 102 Processing would otherwise pin the CPU until
+ * the deadline (and past it, as the event loop falls behind).
+ */
+export const MAX_INFORMATIONAL_ANSWERS = 5;
 
 const CERTIFICATE_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -62,6 +80,7 @@ export function exchange(pool: ConnectionPool, request: TransportRequest, settle
   let settled = false;
   let resent = false;
   let answered = false;
+  let informational = 0;
   let current: ClientRequest | undefined;
   // The socket the current request went out on, watched for the first byte of an answer (see markAnswered).
   let watched: Duplex | undefined;
@@ -101,7 +120,7 @@ export function exchange(pool: ConnectionPool, request: TransportRequest, settle
   }
 
   function onTimeout() {
-    finish({ kind: 'timeout', freshConnectionRetry: resent });
+    finish({ kind: 'timeout', answered, freshConnectionRetry: resent });
     abandon();
   }
 
@@ -110,11 +129,11 @@ export function exchange(pool: ConnectionPool, request: TransportRequest, settle
       current = pool.request(request.url, request.headers);
     } catch (error) {
       // Invalid header values throw synchronously; the promise must still resolve.
-      finish(networkResult(error, resent));
+      finish(networkResult(error, false, resent));
       return;
     }
     current.on('socket', watch);
-    current.on('information', markAnswered);
+    current.on('information', onInformation);
     current.on('response', onResponse);
     current.on('error', onRequestError);
     current.end();
@@ -130,7 +149,15 @@ export function exchange(pool: ConnectionPool, request: TransportRequest, settle
       send();
       return;
     }
-    finish(networkResult(error, resent));
+    finish(networkResult(error, answered, resent));
+  }
+
+  function onInformation(this: ClientRequest) {
+    if (settled || this !== current) return;
+    markAnswered();
+    if (++informational <= MAX_INFORMATIONAL_ANSWERS) return;
+    finish({ kind: 'informational_flood', freshConnectionRetry: resent });
+    abandon();
   }
 
   function onResponse(this: ClientRequest, response: IncomingMessage) {
@@ -138,22 +165,22 @@ export function exchange(pool: ConnectionPool, request: TransportRequest, settle
     markAnswered();
     const status = response.statusCode ?? 0;
     const headers = flattenHeaders(response.rawHeaders);
-    const respond = (body: string, bodyTruncated: boolean) =>
-      finish({ kind: 'response', status, headers, body, bodyTruncated, freshConnectionRetry: resent });
+    const respond = (body: string, bodyTruncated: boolean, bodyUndecodable: boolean) =>
+      finish({ kind: 'response', status, headers, body, bodyTruncated, bodyUndecodable, freshConnectionRetry: resent });
 
     // Never followed, and the body is of no use: close before a redirect body costs anything.
     if (status >= 300 && status < 400) {
-      respond('', false);
+      respond('', false, false);
       abandon();
       return;
     }
     stopReading = readBody(response, headers, request.maxBodyBytes, {
-      done(text, overCap) {
-        if (text !== undefined) return respond(text, false);
-        respond('', overCap);
+      done(text, unread) {
+        if (text !== undefined) return respond(text, false, false);
+        respond('', unread === 'over_cap', unread === 'undecodable');
         abandon();
       },
-      failed: (error) => finish(networkResult(error, resent)),
+      failed: (error) => finish(networkResult(error, true, resent)),
     });
   }
 
@@ -172,10 +199,10 @@ function flattenHeaders(raw: string[]): Record<string, string> {
   return headers;
 }
 
-function networkResult(error: unknown, freshConnectionRetry: boolean): TransportResult {
+function networkResult(error: unknown, answered: boolean, freshConnectionRetry: boolean): TransportResult {
   const code = nodeErrorCode(error);
   const certificate = code !== undefined && (CERTIFICATE_CODES.has(code) || code.startsWith('CERT_'));
-  return { kind: 'network', code, certificate, freshConnectionRetry };
+  return { kind: 'network', code, certificate, answered, freshConnectionRetry };
 }
 
 /** Node's error code of `error` when it has that shape; never the message, which can quote request headers. */

@@ -15,6 +15,14 @@ export interface Transport {
   close(): void;
 }
 
+const INVALID_PROTOCOL: TransportResult = Object.freeze({
+  kind: 'network',
+  code: 'ERR_INVALID_PROTOCOL',
+  certificate: false,
+  answered: false,
+  freshConnectionRetry: false,
+});
+
 export interface TransportOptions {
   /** How long an idle pooled connection is kept; default {@link DEFAULT_IDLE_TIMEOUT_MS}. */
   idleTimeoutMs?: number;
@@ -38,8 +46,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
       return new Promise<TransportResult>((resolve) => {
         const pool = poolFor(request.url);
         if (pool) exchange(pool, request, resolve);
-        else
-          resolve({ kind: 'network', code: 'ERR_INVALID_PROTOCOL', certificate: false, freshConnectionRetry: false });
+        else resolve(INVALID_PROTOCOL);
       });
     },
     async preconnect(origin, timeoutMs) {

@@ -5,6 +5,7 @@ import {
   type CashfreeClientOptions,
   type CryptogramCall,
   createCashfreeClient,
+  DEADLINE_RESERVE_MS,
   newUpstreamRecord,
   timeoutPauseMs,
 } from '../../lambda/cashfree.ts';
@@ -231,6 +232,36 @@ describe('rate limits and timeouts within the budget', () => {
     const [first, second] = cashfree.requests;
     expect((second?.atMs ?? 0) - (first?.atMs ?? 0)).toBeGreaterThanOrEqual(200 + timeoutPauseMs(0, () => 0) - 5);
     expect(record).toMatchObject({ attempts: 2, retries: 1, outcome: 'success' });
+  });
+});
+
+describe('the deadline', () => {
+  it('sets the last attempt’s timer short of the deadline by the reserve, so the answer lands before it', async () => {
+    // Prepare: Cashfree never answers; the deadline, not the 5 s attempt timeout, bounds the attempt.
+    const cashfree = await server(() => undefined);
+    const timersMs: number[] = [];
+    const recording: Transport = {
+      ...transport,
+      request(request) {
+        timersMs.push(request.timeoutMs);
+        return transport.request(request);
+      },
+    };
+    const startedAtMs = Date.now();
+    const deadlineAtMs = startedAtMs + 600;
+
+    // Act
+    const error = await failure(
+      client(cashfree.baseUrl, { attemptTimeoutMs: 5000, transport: recording }).getCryptogram(call({ deadlineAtMs })),
+    );
+    const answeredAtMs = Date.now();
+
+    // Assess
+    expect(error.code).toBe('upstream_timeout');
+    expect(timersMs).toHaveLength(1);
+    expect(startedAtMs + (timersMs[0] ?? 0)).toBeLessThanOrEqual(deadlineAtMs - DEADLINE_RESERVE_MS);
+    expect(startedAtMs + (timersMs[0] ?? 0)).toBeGreaterThan(deadlineAtMs - DEADLINE_RESERVE_MS - 50);
+    expect(answeredAtMs).toBeLessThan(deadlineAtMs);
   });
 });
 
