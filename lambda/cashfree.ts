@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as v from 'valibot';
 import type { CashfreeCredentials, CredentialsProvider } from './credentials.ts';
+import { type Cryptogram, parseCryptogram } from './cryptogram.ts';
 import {
   isPassedThrough,
   RateLimitedError,
@@ -10,28 +10,10 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from './errors.ts';
-import { type InstrumentIds, MAX_ID_LENGTH } from './request.ts';
+import type { InstrumentIds } from './request.ts';
 import { MAX_BODY_BYTES, type Transport, type TransportResult } from './transport.ts';
 
-// The seven documented fields, nothing else: valibot's object drops any key Cashfree adds. Each has a format
-// and a length cap, so a 200 can pass through only what a card-network token answer can hold.
-const cryptogramSchema = v.object({
-  instrument_id: v.optional(v.pipe(v.string(), v.maxLength(MAX_ID_LENGTH))),
-  // Card networks issue 11-digit TRIDs; 32 leaves room without letting a large field through.
-  token_requestor_id: v.optional(v.pipe(v.string(), v.regex(/^\d{1,32}$/))),
-  card_number: v.pipe(v.string(), v.regex(/^\d{12,19}$/)),
-  card_expiry_mm: v.optional(v.pipe(v.string(), v.regex(/^(0[1-9]|1[0-2])$/))),
-  // Four digits in Cashfree's example, two in some of its other material.
-  card_expiry_yy: v.optional(v.pipe(v.string(), v.regex(/^(\d{2}|\d{4})$/))),
-  cryptogram: v.pipe(
-    v.string(),
-    v.maxLength(512),
-    v.check((value) => value.trim() !== ''),
-  ),
-  card_display: v.optional(v.pipe(v.string(), v.maxLength(19))),
-});
-
-export type Cryptogram = v.InferOutput<typeof cryptogramSchema>;
+export type { Cryptogram } from './cryptogram.ts';
 
 export type UpstreamOutcome =
   | 'success'
@@ -187,11 +169,11 @@ export function createCashfreeClient(options: CashfreeClientOptions): CashfreeCl
       const { status } = result;
       record.status = status;
       if (status === 200) {
-        if (result.bodyTruncated) {
-          record.outcome = 'invalid_response';
-          throw new UpstreamInvalidResponseError('body over the size cap');
-        }
-        return parseCryptogram(result.body, ids, record);
+        record.outcome = 'invalid_response';
+        if (result.bodyTruncated) throw new UpstreamInvalidResponseError('body over the size cap');
+        const cryptogram = parseCryptogram(result.body, ids.instrumentId);
+        record.outcome = 'success';
+        return cryptogram;
       }
       record.cashfreeCode = cashfreeErrorCode(result.body);
 
@@ -238,26 +220,6 @@ function requestHeaders(creds: CashfreeCredentials, apiVersion: string, requestI
     'x-client-secret': creds.clientSecret,
     'x-request-id': requestId,
   };
-}
-
-function parseCryptogram(text: string, ids: InstrumentIds, record: UpstreamRecord): Cryptogram {
-  record.outcome = 'invalid_response';
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // JSON.parse's message quotes the text, which may hold a token PAN: it is dropped, not wrapped.
-    throw new UpstreamInvalidResponseError('body is not JSON');
-  }
-  // Neither the issues nor the input are kept: both can quote a token PAN or a cryptogram.
-  const result = v.safeParse(cryptogramSchema, body);
-  if (!result.success) throw new UpstreamInvalidResponseError('body fields missing or malformed');
-  const { instrument_id } = result.output;
-  if (instrument_id !== undefined && instrument_id !== ids.instrumentId) {
-    throw new UpstreamInvalidResponseError('body describes another instrument');
-  }
-  record.outcome = 'success';
-  return result.output;
 }
 
 /** The `code` of a Cashfree error body when it has the shape of one; never its `message`. */

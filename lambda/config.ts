@@ -114,6 +114,14 @@ export function readConfig(env: Env): Config {
     (knownEnvironment ? CASHFREE_BASE_URLS[environment as CashfreeEnvironment] : CASHFREE_BASE_URLS.sandbox);
   const baseUrl = checkBaseUrl(rawBaseUrl, allowCustomHostRaw === 'true');
   if (typeof baseUrl !== 'string') refuse(ENV.baseUrl, baseUrl.problem);
+  else if (knownEnvironment) {
+    // Production keys sent to the sandbox (or the reverse) fail every call with a 401 that looks like a
+    // rotation problem. A proxy or loopback host cannot be told apart, so only Cashfree's own hosts are compared.
+    const hostEnvironment = environmentOfHost(new URL(baseUrl).hostname);
+    if (hostEnvironment !== undefined && hostEnvironment !== environment) {
+      refuse(ENV.baseUrl, `is Cashfree's ${hostEnvironment} host while ${ENV.environment} is ${environment}`);
+    }
+  }
 
   const apiVersion = value(ENV.apiVersion) ?? DEFAULTS.apiVersion;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(apiVersion)) refuse(ENV.apiVersion, 'must look like YYYY-MM-DD');
@@ -154,6 +162,13 @@ function wholeNumber(
     problems.push({ variable, problem: `must be a whole number from ${bounds.min} to ${bounds.max}` });
   }
   return parsed;
+}
+
+/** Which Cashfree environment `host` serves, when it is one of Cashfree's own hosts. */
+function environmentOfHost(host: string): CashfreeEnvironment | undefined {
+  return (Object.keys(CASHFREE_BASE_URLS) as CashfreeEnvironment[]).find(
+    (environment) => new URL(CASHFREE_BASE_URLS[environment]).hostname === host,
+  );
 }
 
 /**

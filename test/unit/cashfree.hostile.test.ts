@@ -151,6 +151,17 @@ describe('a 200 must describe the card asked for', () => {
     ['no cryptogram', { cryptogram: undefined }],
     ['a cryptogram of 513 characters', { cryptogram: 'A'.repeat(513) }],
     ['a card_display of 20 characters', { card_display: '1'.repeat(20) }],
+    ['a card_display holding a full 19-digit PAN', { card_display: '4491365621601472123' }],
+    ['a card_display holding a 16-digit PAN', { card_display: '4491365621601472' }],
+    ['a card_display with five digits', { card_display: '12345' }],
+    ['a card_display with digits among the mask', { card_display: 'XXXX 4491 XXXX 1234' }],
+    ['a card_display of three digits', { card_display: 'XXXX123' }],
+    ['a card_display masked with letters', { card_display: 'card ending 1234' }],
+    ['no instrument_id', { instrument_id: undefined }],
+    ['an empty instrument_id', { instrument_id: '' }],
+    ['no card_expiry_mm', { card_expiry_mm: undefined }],
+    ['no card_expiry_yy', { card_expiry_yy: undefined }],
+    ['a null card_display', { card_display: null }],
     ['a token_requestor_id with letters', { token_requestor_id: 'TRID22457512314' }],
     ['a token_requestor_id of 33 digits', { token_requestor_id: '1'.repeat(33) }],
     ['a null field', { card_expiry_mm: null }],
@@ -173,18 +184,10 @@ describe('a 200 must describe the card asked for', () => {
     ['a two-digit year', { card_expiry_yy: '31' }],
     ['a 12-digit card_number', { card_number: '449136562160' }],
     ['a 19-digit card_number', { card_number: '4491365621601472123' }],
-    ['no instrument_id', { instrument_id: undefined }],
-    [
-      'only card_number and cryptogram',
-      {
-        instrument_id: undefined,
-        token_requestor_id: undefined,
-        card_display: undefined,
-        card_expiry_mm: undefined,
-        card_expiry_yy: undefined,
-      },
-    ],
     ['a cryptogram of 512 characters', { cryptogram: 'A'.repeat(512) }],
+    ['a card_display masked to the last four', { card_display: 'XXXXXXXXXXXX1234' }],
+    ['a card_display masked in groups', { card_display: '**** **** **** 1234' }],
+    ['a card_display masked with dashes and dots', { card_display: 'xxxx-xxxx-xxxx.1234' }],
   ])('accepts %s', async (_case, overrides) => {
     // Prepare
     const cashfree = await answering(200, cryptogramBody(IDS.instrumentId, overrides));
@@ -194,6 +197,27 @@ describe('a 200 must describe the card asked for', () => {
 
     // Assess
     expect(cryptogram.card_number).toMatch(/^\d{12,19}$/);
+  });
+
+  it('passes on the five guaranteed fields alone, and invents neither token_requestor_id nor card_display', async () => {
+    // Prepare
+    const cashfree = await answering(
+      200,
+      cryptogramBody(IDS.instrumentId, { token_requestor_id: undefined, card_display: undefined }),
+    );
+
+    // Act
+    const cryptogram = await client(cashfree.baseUrl).getCryptogram(call());
+
+    // Assess
+    expect(Object.keys(cryptogram).sort()).toEqual([
+      'card_expiry_mm',
+      'card_expiry_yy',
+      'card_number',
+      'cryptogram',
+      'instrument_id',
+    ]);
+    expect(JSON.stringify(cryptogram)).not.toMatch(/token_requestor_id|card_display/);
   });
 });
 

@@ -106,16 +106,57 @@ describe('readConfig', () => {
     expect(config.cashfreeBaseUrl).toBe(expected);
   });
 
-  it('lets CASHFREE_BASE_URL override the environment base URL with another Cashfree host', () => {
+  it.each([
+    ['production', 'https://sandbox.cashfree.com/pg', 'sandbox'],
+    ['sandbox', 'https://api.cashfree.com/pg', 'production'],
+    ['production', 'https://SANDBOX.cashfree.com:443/pg/', 'sandbox'],
+  ])(
+    'refuses CASHFREE_ENVIRONMENT=%s with CASHFREE_BASE_URL=%s, the other environment’s host',
+    (environment, baseUrl, hostEnvironment) => {
+      // Act
+      const error = configError({
+        [ENV.secretId]: SECRET_ID,
+        [ENV.environment]: environment,
+        [ENV.baseUrl]: baseUrl,
+        [ENV.allowCustomHost]: 'true',
+      });
+
+      // Assess
+      expect(error.problems).toEqual([
+        {
+          variable: ENV.baseUrl,
+          problem: `is Cashfree's ${hostEnvironment} host while ${ENV.environment} is ${environment}`,
+        },
+      ]);
+    },
+  );
+
+  it.each([
+    ['production', 'https://api.cashfree.com/pg/v2'],
+    ['sandbox', 'https://sandbox.cashfree.com/pg'],
+    ['production', 'http://127.0.0.1:4010/pg'],
+  ])(
+    'lets CASHFREE_ENVIRONMENT=%s take CASHFREE_BASE_URL=%s, a host it cannot tell apart or its own',
+    (environment, baseUrl) => {
+      // Act
+      const config = readConfig({ [ENV.secretId]: SECRET_ID, [ENV.environment]: environment, [ENV.baseUrl]: baseUrl });
+
+      // Assess
+      expect(config.cashfreeBaseUrl).toBe(baseUrl);
+    },
+  );
+
+  it('lets a production environment use a custom host, such as an egress proxy, when allowed', () => {
     // Act
     const config = readConfig({
       [ENV.secretId]: SECRET_ID,
       [ENV.environment]: 'production',
-      [ENV.baseUrl]: 'https://sandbox.cashfree.com/pg',
+      [ENV.baseUrl]: 'https://cashfree-proxy.internal.example/pg',
+      [ENV.allowCustomHost]: 'true',
     });
 
     // Assess
-    expect(config.cashfreeBaseUrl).toBe('https://sandbox.cashfree.com/pg');
+    expect(config.cashfreeBaseUrl).toBe('https://cashfree-proxy.internal.example/pg');
   });
 
   it('accepts a host of its own, such as an egress proxy, only with CASHFREE_ALLOW_CUSTOM_HOST=true', () => {
@@ -147,7 +188,7 @@ describe('readConfig', () => {
 
   it.each([
     ['https://sandbox.cashfree.com/pg/', 'https://sandbox.cashfree.com/pg'],
-    ['https://API.Cashfree.com:443/pg///', 'https://api.cashfree.com/pg'],
+    ['https://SANDBOX.Cashfree.com:443/pg///', 'https://sandbox.cashfree.com/pg'],
     ['http://127.0.0.1:4010/pg/', 'http://127.0.0.1:4010/pg'],
   ])('trims the trailing slashes of %s', (baseUrl, expected) => {
     // Act
