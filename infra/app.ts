@@ -1,9 +1,9 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { didYouMean } from '../lambda/suggest.ts';
 import { CryptogramServiceStack } from './cryptogram-service-stack.ts';
 import { DEFAULT_ENVIRONMENT, ENVIRONMENTS } from './environments.ts';
 import { readEnvironment, SETTING_KEYS, SettingsError } from './settings.ts';
-import { didYouMean } from './suggest.ts';
 
 /** The one context key a person types: which environment of `infra/environments.ts` to synthesize. */
 export const ENV_CONTEXT_KEY = 'env';

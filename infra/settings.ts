@@ -1,6 +1,6 @@
 import { ENV, readConfig } from '../lambda/config.ts';
+import { didYouMean } from '../lambda/suggest.ts';
 import { ARN_KINDS, type ArnKind, arnParts, principalProblem } from './arns.ts';
-import { didYouMean } from './suggest.ts';
 
 /** How a new function version takes traffic. CodeDeploy shifts it and rolls back on a failed check or alarm. */
 export type Release =

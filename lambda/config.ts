@@ -1,3 +1,5 @@
+import { didYouMean } from './suggest.ts';
+
 /**
  * Names of every environment variable the function reads. `infra/` imports this object so the stack and the
  * code cannot drift apart.
@@ -56,8 +58,21 @@ export interface Config {
   credentialsTimeoutMs: number;
 }
 
+/** One refused variable: `problem` reads on from the variable's name (`must be one of sandbox, production`). */
+export interface ConfigProblem {
+  variable: string;
+  problem: string;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  /** Every refused variable, in the order the message names them, so no reader has to parse the message. */
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    super(`Invalid configuration: ${problems.map(({ variable, problem }) => `${variable} ${problem}`).join('; ')}`);
+    this.problems = problems;
+  }
 }
 
 type Env = Record<string, string | undefined>;
@@ -69,7 +84,8 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * misconfigured deployment fails at init with one readable message instead of on the first request.
  */
 export function readConfig(env: Env): Config {
-  const problems: string[] = [];
+  const problems: ConfigProblem[] = [];
+  const refuse = (variable: string, problem: string) => problems.push({ variable, problem });
   const value = (name: string): string | undefined => {
     const raw = env[name]?.trim();
     return raw === '' ? undefined : raw;
@@ -79,34 +95,43 @@ export function readConfig(env: Env): Config {
     wholeNumber(name, value(name), { fallback, min, max }, problems);
 
   const secretId = value(ENV.secretId);
-  if (secretId === undefined) problems.push(`${ENV.secretId} is required`);
+  if (secretId === undefined) refuse(ENV.secretId, 'is required');
 
   const environment = value(ENV.environment) ?? DEFAULTS.environment;
   // hasOwn, not `in` or a plain lookup: 'constructor' or '__proto__' must be refused, not resolved.
   const knownEnvironment = Object.hasOwn(CASHFREE_BASE_URLS, environment);
   if (!knownEnvironment) {
-    problems.push(`${ENV.environment} must be one of ${Object.keys(CASHFREE_BASE_URLS).join(', ')}`);
+    const known = Object.keys(CASHFREE_BASE_URLS);
+    refuse(ENV.environment, `must be one of ${known.join(', ')}${didYouMean(environment, known)}`);
   }
 
   const allowCustomHostRaw = value(ENV.allowCustomHost);
   if (allowCustomHostRaw !== undefined && allowCustomHostRaw !== 'true' && allowCustomHostRaw !== 'false') {
-    problems.push(`${ENV.allowCustomHost} must be true or false`);
+    refuse(ENV.allowCustomHost, `must be true or false${didYouMean(allowCustomHostRaw, ['true', 'false'])}`);
   }
   const rawBaseUrl =
     value(ENV.baseUrl) ??
     (knownEnvironment ? CASHFREE_BASE_URLS[environment as CashfreeEnvironment] : CASHFREE_BASE_URLS.sandbox);
   const baseUrl = checkBaseUrl(rawBaseUrl, allowCustomHostRaw === 'true');
-  if (typeof baseUrl !== 'string') problems.push(`${ENV.baseUrl} ${baseUrl.problem}`);
+  if (typeof baseUrl !== 'string') refuse(ENV.baseUrl, baseUrl.problem);
+  else if (knownEnvironment) {
+    // Production keys sent to the sandbox (or the reverse) fail every call with a 401 that looks like a
+    // rotation problem. A proxy or loopback host cannot be told apart, so only Cashfree's own hosts are compared.
+    const hostEnvironment = environmentOfHost(new URL(baseUrl).hostname);
+    if (hostEnvironment !== undefined && hostEnvironment !== environment) {
+      refuse(ENV.baseUrl, `is Cashfree's ${hostEnvironment} host while ${ENV.environment} is ${environment}`);
+    }
+  }
 
   const apiVersion = value(ENV.apiVersion) ?? DEFAULTS.apiVersion;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(apiVersion)) problems.push(`${ENV.apiVersion} must look like YYYY-MM-DD`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(apiVersion)) refuse(ENV.apiVersion, 'must look like YYYY-MM-DD');
 
   const problemsBeforeTimes = problems.length;
   const requestBudgetMs = integer(ENV.requestBudgetMs, DEFAULTS.requestBudgetMs, 500, 30_000);
   const credentialsTimeoutMs = integer(ENV.credentialsTimeoutMs, DEFAULTS.credentialsTimeoutMs, 100, 30_000);
   // Compared only when both are valid, so one bad value is not reported twice.
   if (problems.length === problemsBeforeTimes && credentialsTimeoutMs > requestBudgetMs) {
-    problems.push(`${ENV.credentialsTimeoutMs} must not exceed ${ENV.requestBudgetMs}`);
+    refuse(ENV.credentialsTimeoutMs, `must not exceed ${ENV.requestBudgetMs}`);
   }
 
   const config: Config = {
@@ -120,26 +145,30 @@ export function readConfig(env: Env): Config {
     credentialsTimeoutMs,
   };
 
-  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
-/**
- * A whole number within bounds, or `fallback` when unset; a bad value is added to `problems` by name. Shared
- * with `infra/`, which reads its context values the same way.
- */
-export function wholeNumber(
-  name: string,
+/** A whole number within bounds, or `fallback` when unset; a bad value is added to `problems` by name. */
+function wholeNumber(
+  variable: string,
   raw: string | undefined,
   bounds: { fallback: number; min: number; max: number },
-  problems: string[],
+  problems: ConfigProblem[],
 ): number {
   if (raw === undefined) return bounds.fallback;
   const parsed = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(parsed >= bounds.min && parsed <= bounds.max)) {
-    problems.push(`${name} must be a whole number from ${bounds.min} to ${bounds.max}`);
+    problems.push({ variable, problem: `must be a whole number from ${bounds.min} to ${bounds.max}` });
   }
   return parsed;
+}
+
+/** Which Cashfree environment `host` serves, when it is one of Cashfree's own hosts. */
+function environmentOfHost(host: string): CashfreeEnvironment | undefined {
+  return (Object.keys(CASHFREE_BASE_URLS) as CashfreeEnvironment[]).find(
+    (environment) => new URL(CASHFREE_BASE_URLS[environment]).hostname === host,
+  );
 }
 
 /**

@@ -31,10 +31,21 @@ export interface CredentialsProviderOptions {
   now?: () => number;
 }
 
-const secretSchema = v.object({
-  client_id: v.pipe(v.string(), v.nonEmpty()),
-  client_secret: v.pipe(v.string(), v.nonEmpty()),
-});
+// Only space, tab, CR and LF, not every Unicode space: a no-break space is not a paste slip and stays refused.
+const SURROUNDING_WHITESPACE = /^[ \t\r\n]+|[ \t\r\n]+$/g;
+
+// Cashfree never issues keys with surrounding whitespace, and a trailing newline is what pasting a key usually
+// adds: trimmed, so a rotation done that way keeps working instead of failing every call.
+const credentialValue = v.pipe(
+  v.string(),
+  v.transform((value) => value.replace(SURROUNDING_WHITESPACE, '')),
+  v.nonEmpty(),
+);
+
+const secretSchema = v.object({ client_id: credentialValue, client_secret: credentialValue });
+
+/** What can go into an HTTP header as it is: visible ASCII, no space, no control character, a sane length. */
+const HEADER_SAFE = /^[\x21-\x7e]{1,256}$/;
 
 // Errors that no retry can cure: the secret is absent, unreadable by this role, or being deleted.
 const PERMANENT_SECRET_ERRORS = new Set([
@@ -116,5 +127,11 @@ async function readSecret(
   }
   const result = v.safeParse(secretSchema, parsed);
   if (!result.success) throw new CredentialsInvalidError('SecretShapeInvalid');
-  return { clientId: result.output.client_id, clientSecret: result.output.client_secret };
+  const { client_id: clientId, client_secret: clientSecret } = result.output;
+  // Refused here, as the secret's fault, rather than by Node's header check on every call, which would look like
+  // a Cashfree outage on the dashboard and the release alarms.
+  if (!HEADER_SAFE.test(clientId) || !HEADER_SAFE.test(clientSecret)) {
+    throw new CredentialsInvalidError('SecretValueNotHeaderSafe');
+  }
+  return { clientId, clientSecret };
 }

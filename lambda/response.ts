@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import type { Cryptogram } from './cashfree.ts';
+import type { Cryptogram } from './cryptogram.ts';
 import type { HttpError } from './errors.ts';
 
 // A cryptogram is single-use and the token PAN is card data: no cache, proxy or browser may keep either.

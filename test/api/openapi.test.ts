@@ -40,9 +40,11 @@ const REQUIRED_FIELDS = ['instrument_id', 'card_number', 'card_expiry_mm', 'card
 type Unlisted = Exclude<keyof Cryptogram, (typeof FIELDS)[number]>;
 type RequiredKeys = { [K in keyof Cryptogram]-?: undefined extends Cryptogram[K] ? never : K }[keyof Cryptogram];
 const allListed: [Unlisted] extends [never] ? true : false = true;
-// The function's type may require no field the document leaves optional. (A field the document requires and the
-// type leaves optional is one the function must refuse to go without at run time, which its own tests check.)
-const requiredListed: [Exclude<RequiredKeys, (typeof REQUIRED_FIELDS)[number]>] extends [never] ? true : false = true;
+// The function's type requires exactly the fields the document requires, no more and no fewer.
+type Required = (typeof REQUIRED_FIELDS)[number];
+const requiredListed: [Exclude<RequiredKeys, Required> | Exclude<Required, RequiredKeys>] extends [never]
+  ? true
+  : false = true;
 
 const functionStatuses = new Set(FUNCTION_ERRORS.map(({ status }) => String(status)));
 const gatewayStatuses = new Set(

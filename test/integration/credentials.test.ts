@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_SECRET_ID } from '../../local/embedded.ts';
 import { startHostileServer } from '../support/hostile-server.ts';
-import { invoke, setUp } from './harness.ts';
+import { invoke, logLines, setUp } from './harness.ts';
 
 const ctx = await setUp();
 const { upstreams } = ctx;
@@ -200,5 +200,49 @@ describe('Secrets Manager failing', () => {
     expect(response.statusCode).toBe(500);
     expect(body).toEqual({ message: 'The service credentials are missing or malformed', code: 'credentials_invalid' });
     expect(upstreams.cashfree.requests.length).toBe(callsBefore);
+  });
+});
+
+describe('a secret pasted with a slip', () => {
+  it('trims a trailing newline and space around the key pair, and Cashfree gets the pair it issued', async () => {
+    const { clientId, clientSecret } = upstreams.credentials;
+    upstreams.secretsManager.setSecret(
+      LOCAL_SECRET_ID,
+      JSON.stringify({ client_id: `${clientId} `, client_secret: `${clientSecret}\n` }),
+    );
+    const handler = await ctx.loadHandler();
+
+    const { response } = await invoke(handler);
+
+    expect(response.statusCode).toBe(200);
+    expect(upstreams.cashfree.requests.at(-1)?.headers).toMatchObject({
+      'x-client-id': clientId,
+      'x-client-secret': clientSecret,
+    });
+  });
+
+  it.each([
+    ['a line break inside the secret', (secret: string) => `${secret}\r\nx-injected: 1`],
+    ['a non-ASCII character in the secret', (secret: string) => `${secret}\u20ac`],
+  ])('answers 500 credentials_invalid for %s: a credential failure, never a Cashfree call', async (_, spoil) => {
+    const { clientId, clientSecret } = upstreams.credentials;
+    upstreams.secretsManager.setSecret(
+      LOCAL_SECRET_ID,
+      JSON.stringify({ client_id: clientId, client_secret: spoil(clientSecret) }),
+    );
+    const handler = await ctx.loadHandler();
+    const callsBefore = upstreams.cashfree.requests.length;
+    const linesBefore = logLines(ctx.output).length;
+
+    const { response, body } = await invoke(handler);
+    ctx.rotate();
+
+    expect(response.statusCode).toBe(500);
+    expect(body).toEqual({ message: 'The service credentials are missing or malformed', code: 'credentials_invalid' });
+    expect(upstreams.cashfree.requests.length).toBe(callsBefore);
+    const line = logLines(ctx.output).slice(linesBefore)[0] ?? {};
+    expect(line).toMatchObject({ CredentialFailures: 1, upstream: { attempts: 0 } });
+    expect(Object.keys(line).filter((key) => key.startsWith('Upstream'))).toEqual([]);
+    expect(line.error).toBe('CredentialsInvalidError: SecretValueNotHeaderSafe');
   });
 });

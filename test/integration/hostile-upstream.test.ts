@@ -182,6 +182,9 @@ describe('a 200 must describe the card asked for', () => {
     ['another instrument_id', { instrument_id: '0f9a3c1e-7d2b-4c55-8e61-3b2a9d4f7c10' }],
     ['a card_number that is not digits', { card_number: '4491-3656-2160-1472' }],
     ['month 13', { card_expiry_mm: '13' }],
+    ['a card_display carrying a full PAN', { card_display: '4491365621601472123' }],
+    ['no instrument_id', { instrument_id: undefined }],
+    ['no card_expiry_yy', { card_expiry_yy: undefined }],
   ])('answers 502 to %s, and counts it as UpstreamInvalidResponse', async (_case, overrides) => {
     const server = await cashfree((_req, res) =>
       sendBody(res, 200, cryptogramBody(demo.instrumentId, { cryptogram: CRYPTOGRAM, ...overrides })),
@@ -197,6 +200,33 @@ describe('a 200 must describe the card asked for', () => {
     const line = logLines(ctx.output).slice(before)[0] ?? {};
     expect(line).toMatchObject({ UpstreamInvalidResponse: 1, upstream: { outcome: 'invalid_response' } });
     expect(line).not.toHaveProperty('UpstreamServerError');
+  });
+
+  it('answers 200 without token_requestor_id and card_display when Cashfree sent neither', async () => {
+    const server = await cashfree((_req, res) =>
+      sendBody(
+        res,
+        200,
+        cryptogramBody(demo.instrumentId, {
+          card_number: PAN,
+          cryptogram: CRYPTOGRAM,
+          token_requestor_id: undefined,
+          card_display: undefined,
+        }),
+      ),
+    );
+    const handler = await handlerFor(server);
+
+    const { response, body } = await invoke(handler);
+
+    expect(response.statusCode).toBe(200);
+    expect(Object.keys(body).sort()).toEqual([
+      'card_expiry_mm',
+      'card_expiry_yy',
+      'card_number',
+      'cryptogram',
+      'instrument_id',
+    ]);
   });
 
   it('returns a well-formed cryptogram over TLS', async () => {

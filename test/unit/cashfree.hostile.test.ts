@@ -5,6 +5,7 @@ import {
   type CashfreeClientOptions,
   type CryptogramCall,
   createCashfreeClient,
+  DEADLINE_RESERVE_MS,
   newUpstreamRecord,
   timeoutPauseMs,
 } from '../../lambda/cashfree.ts';
@@ -150,6 +151,17 @@ describe('a 200 must describe the card asked for', () => {
     ['no cryptogram', { cryptogram: undefined }],
     ['a cryptogram of 513 characters', { cryptogram: 'A'.repeat(513) }],
     ['a card_display of 20 characters', { card_display: '1'.repeat(20) }],
+    ['a card_display holding a full 19-digit PAN', { card_display: '4491365621601472123' }],
+    ['a card_display holding a 16-digit PAN', { card_display: '4491365621601472' }],
+    ['a card_display with five digits', { card_display: '12345' }],
+    ['a card_display with digits among the mask', { card_display: 'XXXX 4491 XXXX 1234' }],
+    ['a card_display of three digits', { card_display: 'XXXX123' }],
+    ['a card_display masked with letters', { card_display: 'card ending 1234' }],
+    ['no instrument_id', { instrument_id: undefined }],
+    ['an empty instrument_id', { instrument_id: '' }],
+    ['no card_expiry_mm', { card_expiry_mm: undefined }],
+    ['no card_expiry_yy', { card_expiry_yy: undefined }],
+    ['a null card_display', { card_display: null }],
     ['a token_requestor_id with letters', { token_requestor_id: 'TRID22457512314' }],
     ['a token_requestor_id of 33 digits', { token_requestor_id: '1'.repeat(33) }],
     ['a null field', { card_expiry_mm: null }],
@@ -172,18 +184,10 @@ describe('a 200 must describe the card asked for', () => {
     ['a two-digit year', { card_expiry_yy: '31' }],
     ['a 12-digit card_number', { card_number: '449136562160' }],
     ['a 19-digit card_number', { card_number: '4491365621601472123' }],
-    ['no instrument_id', { instrument_id: undefined }],
-    [
-      'only card_number and cryptogram',
-      {
-        instrument_id: undefined,
-        token_requestor_id: undefined,
-        card_display: undefined,
-        card_expiry_mm: undefined,
-        card_expiry_yy: undefined,
-      },
-    ],
     ['a cryptogram of 512 characters', { cryptogram: 'A'.repeat(512) }],
+    ['a card_display masked to the last four', { card_display: 'XXXXXXXXXXXX1234' }],
+    ['a card_display masked in groups', { card_display: '**** **** **** 1234' }],
+    ['a card_display masked with dashes and dots', { card_display: 'xxxx-xxxx-xxxx.1234' }],
   ])('accepts %s', async (_case, overrides) => {
     // Prepare
     const cashfree = await answering(200, cryptogramBody(IDS.instrumentId, overrides));
@@ -193,6 +197,27 @@ describe('a 200 must describe the card asked for', () => {
 
     // Assess
     expect(cryptogram.card_number).toMatch(/^\d{12,19}$/);
+  });
+
+  it('passes on the five guaranteed fields alone, and invents neither token_requestor_id nor card_display', async () => {
+    // Prepare
+    const cashfree = await answering(
+      200,
+      cryptogramBody(IDS.instrumentId, { token_requestor_id: undefined, card_display: undefined }),
+    );
+
+    // Act
+    const cryptogram = await client(cashfree.baseUrl).getCryptogram(call());
+
+    // Assess
+    expect(Object.keys(cryptogram).sort()).toEqual([
+      'card_expiry_mm',
+      'card_expiry_yy',
+      'card_number',
+      'cryptogram',
+      'instrument_id',
+    ]);
+    expect(JSON.stringify(cryptogram)).not.toMatch(/token_requestor_id|card_display/);
   });
 });
 
@@ -231,6 +256,36 @@ describe('rate limits and timeouts within the budget', () => {
     const [first, second] = cashfree.requests;
     expect((second?.atMs ?? 0) - (first?.atMs ?? 0)).toBeGreaterThanOrEqual(200 + timeoutPauseMs(0, () => 0) - 5);
     expect(record).toMatchObject({ attempts: 2, retries: 1, outcome: 'success' });
+  });
+});
+
+describe('the deadline', () => {
+  it('sets the last attempt’s timer short of the deadline by the reserve, so the answer lands before it', async () => {
+    // Prepare: Cashfree never answers; the deadline, not the 5 s attempt timeout, bounds the attempt.
+    const cashfree = await server(() => undefined);
+    const timersMs: number[] = [];
+    const recording: Transport = {
+      ...transport,
+      request(request) {
+        timersMs.push(request.timeoutMs);
+        return transport.request(request);
+      },
+    };
+    const startedAtMs = Date.now();
+    const deadlineAtMs = startedAtMs + 600;
+
+    // Act
+    const error = await failure(
+      client(cashfree.baseUrl, { attemptTimeoutMs: 5000, transport: recording }).getCryptogram(call({ deadlineAtMs })),
+    );
+    const answeredAtMs = Date.now();
+
+    // Assess
+    expect(error.code).toBe('upstream_timeout');
+    expect(timersMs).toHaveLength(1);
+    expect(startedAtMs + (timersMs[0] ?? 0)).toBeLessThanOrEqual(deadlineAtMs - DEADLINE_RESERVE_MS);
+    expect(startedAtMs + (timersMs[0] ?? 0)).toBeGreaterThan(deadlineAtMs - DEADLINE_RESERVE_MS - 50);
+    expect(answeredAtMs).toBeLessThan(deadlineAtMs);
   });
 });
 

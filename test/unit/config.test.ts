@@ -106,16 +106,57 @@ describe('readConfig', () => {
     expect(config.cashfreeBaseUrl).toBe(expected);
   });
 
-  it('lets CASHFREE_BASE_URL override the environment base URL with another Cashfree host', () => {
+  it.each([
+    ['production', 'https://sandbox.cashfree.com/pg', 'sandbox'],
+    ['sandbox', 'https://api.cashfree.com/pg', 'production'],
+    ['production', 'https://SANDBOX.cashfree.com:443/pg/', 'sandbox'],
+  ])(
+    'refuses CASHFREE_ENVIRONMENT=%s with CASHFREE_BASE_URL=%s, the other environment’s host',
+    (environment, baseUrl, hostEnvironment) => {
+      // Act
+      const error = configError({
+        [ENV.secretId]: SECRET_ID,
+        [ENV.environment]: environment,
+        [ENV.baseUrl]: baseUrl,
+        [ENV.allowCustomHost]: 'true',
+      });
+
+      // Assess
+      expect(error.problems).toEqual([
+        {
+          variable: ENV.baseUrl,
+          problem: `is Cashfree's ${hostEnvironment} host while ${ENV.environment} is ${environment}`,
+        },
+      ]);
+    },
+  );
+
+  it.each([
+    ['production', 'https://api.cashfree.com/pg/v2'],
+    ['sandbox', 'https://sandbox.cashfree.com/pg'],
+    ['production', 'http://127.0.0.1:4010/pg'],
+  ])(
+    'lets CASHFREE_ENVIRONMENT=%s take CASHFREE_BASE_URL=%s, a host it cannot tell apart or its own',
+    (environment, baseUrl) => {
+      // Act
+      const config = readConfig({ [ENV.secretId]: SECRET_ID, [ENV.environment]: environment, [ENV.baseUrl]: baseUrl });
+
+      // Assess
+      expect(config.cashfreeBaseUrl).toBe(baseUrl);
+    },
+  );
+
+  it('lets a production environment use a custom host, such as an egress proxy, when allowed', () => {
     // Act
     const config = readConfig({
       [ENV.secretId]: SECRET_ID,
       [ENV.environment]: 'production',
-      [ENV.baseUrl]: 'https://sandbox.cashfree.com/pg',
+      [ENV.baseUrl]: 'https://cashfree-proxy.internal.example/pg',
+      [ENV.allowCustomHost]: 'true',
     });
 
     // Assess
-    expect(config.cashfreeBaseUrl).toBe('https://sandbox.cashfree.com/pg');
+    expect(config.cashfreeBaseUrl).toBe('https://cashfree-proxy.internal.example/pg');
   });
 
   it('accepts a host of its own, such as an egress proxy, only with CASHFREE_ALLOW_CUSTOM_HOST=true', () => {
@@ -147,7 +188,7 @@ describe('readConfig', () => {
 
   it.each([
     ['https://sandbox.cashfree.com/pg/', 'https://sandbox.cashfree.com/pg'],
-    ['https://API.Cashfree.com:443/pg///', 'https://api.cashfree.com/pg'],
+    ['https://SANDBOX.Cashfree.com:443/pg///', 'https://sandbox.cashfree.com/pg'],
     ['http://127.0.0.1:4010/pg/', 'http://127.0.0.1:4010/pg'],
   ])('trims the trailing slashes of %s', (baseUrl, expected) => {
     // Act
@@ -263,6 +304,38 @@ describe('readConfig', () => {
 
     // Assess
     for (const name of Object.values(ENV)) expect(error.message).toContain(name);
+  });
+
+  it('lists each refused variable with its problem, in the order the message names them', () => {
+    // Prepare
+    const env = { [ENV.secretId]: SECRET_ID, [ENV.apiVersion]: 'latest', [ENV.maxAttempts]: '10' };
+
+    // Act
+    const error = configError(env);
+
+    // Assess
+    expect(error.problems).toEqual([
+      { variable: ENV.apiVersion, problem: 'must look like YYYY-MM-DD' },
+      { variable: ENV.maxAttempts, problem: 'must be a whole number from 1 to 5' },
+    ]);
+    expect(error.message).toBe(
+      `Invalid configuration: ${ENV.apiVersion} must look like YYYY-MM-DD; ${ENV.maxAttempts} must be a whole number from 1 to 5`,
+    );
+  });
+
+  it.each([
+    [ENV.environment, 'prodution', 'must be one of sandbox, production (did you mean production?)'],
+    [ENV.environment, 'Sandbox', 'must be one of sandbox, production (did you mean sandbox?)'],
+    [ENV.environment, 'staging', 'must be one of sandbox, production'],
+    [ENV.allowCustomHost, 'ture', 'must be true or false (did you mean true?)'],
+    [ENV.allowCustomHost, 'maybe', 'must be true or false'],
+  ])('refuses %s=%s and suggests the closest valid value only when it is a plausible typo', (name, value, problem) => {
+    // Act
+    const error = configError({ [ENV.secretId]: SECRET_ID, [name]: value });
+
+    // Assess
+    expect(error.problems).toEqual([{ variable: name, problem }]);
+    expect(error.message).toBe(`Invalid configuration: ${name} ${problem}`);
   });
 
   it('refuses a credentials timeout longer than the request budget', () => {

@@ -325,6 +325,68 @@ describe('createCredentialsProvider', () => {
     expect(everythingIn(error)).not.toContain(CLIENT_SECRET);
   });
 
+  it.each([
+    ['a trailing newline on the secret', 'TEST_APP_1', `${CLIENT_SECRET}\n`],
+    ['a trailing CR LF on the secret', 'TEST_APP_1', `${CLIENT_SECRET}\r\n`],
+    ['a trailing space on the client id', 'TEST_APP_1 ', CLIENT_SECRET],
+    ['tabs and spaces around both', '\t TEST_APP_1', ` \t${CLIENT_SECRET}\t \n`],
+  ])('trims %s, so a pasted key keeps working', async (_case, clientId, clientSecret) => {
+    // Prepare
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: secretString(clientId, clientSecret) });
+
+    // Act
+    const credentials = await provider.get();
+
+    // Assess
+    expect(credentials).toEqual({ clientId: 'TEST_APP_1', clientSecret: CLIENT_SECRET });
+  });
+
+  it.each([
+    ['a secret with a line break inside', 'TEST_APP_1', `${CLIENT_SECRET}\r\nx-injected: 1`],
+    ['a secret with a space inside', 'TEST_APP_1', `cfsk_ma_test ${CLIENT_SECRET}`],
+    ['a secret with a NUL', 'TEST_APP_1', `${CLIENT_SECRET}\u0000`],
+    ['a secret with DEL', 'TEST_APP_1', `${CLIENT_SECRET}\u007f`],
+    ['a secret with a non-ASCII letter', 'TEST_APP_1', `${CLIENT_SECRET}\u00e9`],
+    ['a secret beyond Latin-1', 'TEST_APP_1', `${CLIENT_SECRET}\u20ac`],
+    ['a secret ending in a no-break space', 'TEST_APP_1', `${CLIENT_SECRET}\u00a0`],
+    ['a client id with a vertical tab', 'TEST\u000bAPP_1', CLIENT_SECRET],
+    ['a secret of 257 characters', 'TEST_APP_1', `${CLIENT_SECRET}${'x'.repeat(257 - CLIENT_SECRET.length)}`],
+  ])('answers 500 SecretValueNotHeaderSafe for %s, without quoting it', async (_case, clientId, clientSecret) => {
+    // Prepare
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: secretString(clientId, clientSecret) });
+
+    // Act
+    const error = await rejection(provider.get());
+
+    // Assess
+    expect(error).toBeInstanceOf(CredentialsInvalidError);
+    expect((error as CredentialsInvalidError).cause).toBe('SecretValueNotHeaderSafe');
+    expect(everythingIn(error)).not.toContain(CLIENT_SECRET);
+  });
+
+  it('accepts a secret of 256 visible characters, the longest a header here may carry', async () => {
+    // Prepare
+    const longest = '!~'.repeat(128);
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: secretString('TEST_APP_1', longest) });
+
+    // Act
+    const credentials = await provider.get();
+
+    // Assess
+    expect(credentials.clientSecret).toBe(longest);
+  });
+
+  it('answers 500 SecretShapeInvalid for a value that is only whitespace', async () => {
+    // Prepare
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: secretString('TEST_APP_1', ' \r\n') });
+
+    // Act
+    const error = await rejection(provider.get());
+
+    // Assess
+    expect((error as CredentialsInvalidError).cause).toBe('SecretShapeInvalid');
+  });
+
   it('answers 500 when the secret has no SecretString (binary only)', async () => {
     // Prepare
     secretsManager.on(GetSecretValueCommand).resolves({ SecretBinary: new TextEncoder().encode('{}') });

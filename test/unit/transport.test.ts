@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_INFORMATIONAL_ANSWERS } from '../../lambda/exchange.ts';
 import { createTransport, MAX_BODY_BYTES, type Transport, type TransportResult } from '../../lambda/transport.ts';
 import { createThrowawayCa, type ServerCertificate, type ThrowawayCa } from '../../local/throwaway-ca.ts';
 import {
@@ -126,7 +127,18 @@ describe('answers', () => {
 
     const result = expectResponse(await get(transport(), upstream.url()));
 
-    expect(result).toMatchObject({ status: 404, body: '' });
+    expect(result).toMatchObject({ status: 404, body: '', bodyTruncated: false, bodyUndecodable: true });
+  });
+
+  it('reports an unknown content-encoding as an undecodable body, status kept', async () => {
+    const upstream = await server((_request, response) => {
+      response.writeHead(503, { 'content-encoding': 'zstd' });
+      response.end('whatever');
+    });
+
+    const result = expectResponse(await get(transport(), upstream.url()));
+
+    expect(result).toMatchObject({ status: 503, body: '', bodyUndecodable: true });
   });
 });
 
@@ -252,20 +264,28 @@ describe('bounded reads', () => {
 
     const result = await get(transport(), upstream.url(), { timeoutMs: 300 });
 
-    expect(result).toEqual({ kind: 'timeout', freshConnectionRetry: false });
+    expect(result).toEqual({ kind: 'timeout', answered: true, freshConnectionRetry: false });
     await eventually(() => upstream.events.includes('close'));
   });
 });
 
 describe('time bound', () => {
-  it('answers a timeout within the budget when the server never answers', async () => {
+  it('answers a timeout within the budget when the server never answers, as not answered', async () => {
     const upstream = await server(() => {});
     const startedAtMs = Date.now();
 
     const result = await get(transport(), upstream.url(), { timeoutMs: 200 });
 
-    expect(result.kind).toBe('timeout');
+    expect(result).toEqual({ kind: 'timeout', answered: false, freshConnectionRetry: false });
     expect(Date.now() - startedAtMs).toBeLessThan(2000);
+  });
+
+  it('reports a timeout after a 103 Early Hints as answered', async () => {
+    const upstream = await server((_request, response) => response.writeEarlyHints({ link: '</x>; rel=preload' }));
+
+    const result = await get(transport(), upstream.url(), { timeoutMs: 300 });
+
+    expect(result).toEqual({ kind: 'timeout', answered: true, freshConnectionRetry: false });
   });
 
   it('times out when the TLS handshake never completes', async () => {
@@ -305,11 +325,70 @@ describe('time bound', () => {
   });
 });
 
+describe('informational answers', () => {
+  it(`reads the answer after ${MAX_INFORMATIONAL_ANSWERS} informational answers`, async () => {
+    const upstream = await server((request, response, info) => {
+      for (let i = 0; i < MAX_INFORMATIONAL_ANSWERS; i++) response.writeProcessing();
+      ok(request, response, info);
+    });
+
+    const result = expectResponse(await get(transport(), upstream.url()));
+
+    expect(result).toMatchObject({ status: 200, body: ANSWER });
+  });
+
+  it('drops the exchange at the first informational answer over the cap, whatever follows', async () => {
+    const upstream = await server((request, response, info) => {
+      for (let i = 0; i <= MAX_INFORMATIONAL_ANSWERS; i++) response.writeProcessing();
+      ok(request, response, info);
+    });
+
+    const result = await get(transport(), upstream.url());
+
+    expect(result).toEqual({ kind: 'informational_flood', freshConnectionRetry: false });
+    await eventually(() => upstream.events.includes('close'));
+  });
+
+  it('stops an endless stream of 102 Processing at once, with the CPU time bounded', async () => {
+    // Prepare: 102 Processing as fast as the socket takes it, until the client leaves.
+    const processing = Buffer.from('HTTP/1.1 102 Processing\r\n\r\n'.repeat(1000));
+    let written = 0;
+    const upstream = await server((request) => {
+      const socket = request.socket;
+      const pump = () => {
+        while (!socket.destroyed && socket.write(processing)) written += processing.length;
+        if (!socket.destroyed) socket.once('drain', pump);
+      };
+      socket.on('error', () => {});
+      pump();
+    });
+    const cpuBefore = process.cpuUsage();
+    const startedAtMs = Date.now();
+
+    // Act
+    const result = await get(transport(), upstream.url(), { timeoutMs: 3000 });
+
+    // Assess: the old transport read 102s for the whole 3 s, with a core busy throughout.
+    const elapsedMs = Date.now() - startedAtMs;
+    const cpu = process.cpuUsage(cpuBefore);
+    expect(result).toEqual({ kind: 'informational_flood', freshConnectionRetry: false });
+    expect(elapsedMs).toBeLessThan(1000);
+    expect((cpu.user + cpu.system) / 1000).toBeLessThan(1000);
+    expect(written).toBeGreaterThan(0);
+  });
+});
+
 describe('network errors', () => {
   it('reports a refused connection by its code only', async () => {
     const result = await get(transport(), new URL(`https://127.0.0.1:${await deadPort()}`));
 
-    expect(result).toEqual({ kind: 'network', code: 'ECONNREFUSED', certificate: false, freshConnectionRetry: false });
+    expect(result).toEqual({
+      kind: 'network',
+      code: 'ECONNREFUSED',
+      certificate: false,
+      answered: false,
+      freshConnectionRetry: false,
+    });
   });
 
   it('reports a certificate from an untrusted CA as a certificate failure', async () => {
@@ -461,7 +540,7 @@ describe('stale connections', () => {
 
     const result = await get(transport(), upstream.url());
 
-    expect(result).toMatchObject({ kind: 'network', code: 'ECONNRESET', freshConnectionRetry: false });
+    expect(result).toMatchObject({ kind: 'network', code: 'ECONNRESET', answered: false, freshConnectionRetry: false });
     expect(upstream.connections).toBe(1);
   });
 
@@ -491,7 +570,7 @@ describe('stale connections', () => {
 
     const result = await get(client, upstream.url());
 
-    expect(result).toMatchObject({ kind: 'network', freshConnectionRetry: false });
+    expect(result).toMatchObject({ kind: 'network', answered: true, freshConnectionRetry: false });
     expect(upstream.connections).toBe(1);
   });
 
@@ -509,7 +588,7 @@ describe('stale connections', () => {
 
     const result = await get(client, upstream.url());
 
-    expect(result).toMatchObject({ kind: 'network', freshConnectionRetry: false });
+    expect(result).toMatchObject({ kind: 'network', answered: true, freshConnectionRetry: false });
     expect(upstream.requests).toBe(2);
     expect(upstream.connections).toBe(1);
   });
