@@ -1,0 +1,31 @@
+/** A command line preflight cannot read; printed with the usage, exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const USAGE = 'usage: npm run preflight -- -c env=<name>   (the same -c flags as npx cdk deploy)';
+
+/**
+ * Reads `-c key=value` / `--context key=value` pairs the way the CDK CLI does: split at the first `=`, the
+ * value kept as a string. Whatever the app itself would refuse (unknown keys, unknown environments) is left
+ * to `buildApp`, so that preflight and `cdk deploy` refuse the same command lines with the same words.
+ */
+export function parseContext(argv: readonly string[]): Record<string, string> {
+  const context: Record<string, string> = {};
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index] as string;
+    let pair: string | undefined;
+    if (argument === '-c' || argument === '--context') {
+      pair = argv[++index];
+      if (pair === undefined) throw new UsageError(`${argument} needs a KEY=VALUE after it`);
+    } else if (argument.startsWith('--context=')) {
+      pair = argument.slice('--context='.length);
+    } else {
+      throw new UsageError(`unknown argument ${argument}`);
+    }
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new UsageError(`context must be KEY=VALUE, not ${pair}`);
+    context[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return context;
+}
