@@ -3,28 +3,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
-
-/**
- * The function's esbuild options. They mirror `bundling` of the NodejsFunction in
- * infra/cryptogram-service-stack.ts (format esm, target node24, minify, keepNames, sourcemap without
- * sourcesContent, mainFields module/main, the createRequire banner, no externals) as aws-cdk-lib turns them
- * into esbuild arguments (bundle, platform node, outfile index.mjs): keep the two in step.
- */
-export const FUNCTION_BUNDLING = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node24',
-  minify: true,
-  keepNames: true,
-  sourcemap: true,
-  sourcesContent: false,
-  mainFields: ['module', 'main'],
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
-  external: [],
-} as const satisfies BuildOptions;
+import { FUNCTION_ESBUILD } from '../infra/function-bundling.ts';
 
 /**
  * The stack's NODE_OPTIONS for the function, used when `cdk synth` cannot say: it changes how the bundle
@@ -63,7 +42,7 @@ export async function bundleFunction(
 ): Promise<BundleReport> {
   const file = join(outdir, 'index.mjs');
   const { metafile } = await build({
-    ...FUNCTION_BUNDLING,
+    ...FUNCTION_ESBUILD,
     ...overrides,
     absWorkingDir: ROOT,
     entryPoints: [entry],

@@ -2,11 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Alias, Architecture, type IVersion, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambda/config.ts';
 import type { Credentials } from './credentials.ts';
+import { FUNCTION_BUNDLING } from './function-bundling.ts';
 import type { Settings } from './settings.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -65,22 +66,7 @@ export class CryptogramFunction extends Construct {
       },
       // Old versions stay, so that CodeDeploy can shift traffic back to the one before.
       currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        minify: true,
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundled CommonJS dependencies still call require() for Node built-ins.
-        banner:
-          "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        // The SDK is bundled, not taken from the runtime: the README gives the cold-start measurements.
-        externalModules: [],
-        // There is no Docker here or in CI: bundle with the project's esbuild or fail.
-        forceDockerBundling: false,
-      },
+      bundling: FUNCTION_BUNDLING,
     });
     credentials.grantRead(this.function);
 

@@ -1,0 +1,81 @@
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The cryptogram function's entry point, relative to the project root. */
+export const FUNCTION_ENTRY = 'lambda/handler.ts';
+
+/**
+ * The cryptogram function's esbuild options, in esbuild's own terms: the bench and the tests build the
+ * deployed bundle with them (working directory the project root, as CDK runs esbuild), and the stack gets the
+ * same options as CDK's `bundling` below. A test holds the synthesized asset byte-identical to this build.
+ */
+export const FUNCTION_ESBUILD = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  minify: true,
+  keepNames: true,
+  sourcemap: true,
+  sourcesContent: false,
+  // Bundled CommonJS dependencies still call require() for Node built-ins.
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
+  // The SDK is bundled, not taken from the runtime: the function runs the SDK version the tests ran.
+  external: [],
+  // The SDK's runtime configuration imports the whole default credential chain (SSO, STS, INI, process,
+  // web identity, instance metadata, with their nested clients) statically, so a `credentials` option alone
+  // would still ship and evaluate it. In Lambda the role's credentials are always in the environment: the
+  // bundle gets only the environment provider. `npm start` runs lambda/ unbundled and keeps the whole chain.
+  alias: { '@aws-sdk/credential-provider-node': './lambda/environment-credentials.ts' },
+} as const satisfies BuildOptions;
+
+/** The same options as `NodejsFunction` takes them; CDK turns them back into esbuild's arguments. */
+export const FUNCTION_BUNDLING = {
+  format: OutputFormat.ESM,
+  target: FUNCTION_ESBUILD.target,
+  mainFields: [...FUNCTION_ESBUILD.mainFields],
+  minify: FUNCTION_ESBUILD.minify,
+  keepNames: FUNCTION_ESBUILD.keepNames,
+  sourceMap: FUNCTION_ESBUILD.sourcemap,
+  sourcesContent: FUNCTION_ESBUILD.sourcesContent,
+  banner: FUNCTION_ESBUILD.banner.js,
+  externalModules: [...FUNCTION_ESBUILD.external],
+  // Passed on as `--alias:<package>=<path>`; CDK runs esbuild in the project root, where the path resolves.
+  esbuildArgs: { '--alias': Object.entries(FUNCTION_ESBUILD.alias).map(([from, to]) => `${from}=${to}`) },
+  // There is no Docker here or in CI: bundle with the project's esbuild or fail.
+  forceDockerBundling: false,
+} satisfies BundlingOptions;
+
+export interface BuiltFunction {
+  /** `<outdir>/index.mjs`; its source map is beside it, `sources` relative to the map's folder. */
+  file: string;
+  /** esbuild's account of the one output file: its inputs with their bytes in it, what it imports. */
+  output: Metafile['outputs'][string];
+}
+
+/**
+ * Builds the function as the stack ships it into `outdir`. `overrides` serve measurements only (another entry
+ * point, the source map off); the deployed bundle is the build without them.
+ */
+export async function buildFunction(outdir: string, overrides: BuildOptions = {}): Promise<BuiltFunction> {
+  const file = join(outdir, 'index.mjs');
+  const { metafile } = await build({
+    ...FUNCTION_ESBUILD,
+    entryPoints: [FUNCTION_ENTRY],
+    ...overrides,
+    absWorkingDir: ROOT,
+    outfile: file,
+    metafile: true,
+    logLevel: 'error',
+  });
+  const output = metafile.outputs[relative(ROOT, file)];
+  if (!output) throw new Error(`esbuild wrote no ${file}`);
+  return { file, output };
+}
