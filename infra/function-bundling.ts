@@ -29,11 +29,16 @@ export const FUNCTION_ESBUILD = {
   },
   // The SDK is bundled, not taken from the runtime: the function runs the SDK version the tests ran.
   external: [],
-  // The SDK's runtime configuration imports the whole default credential chain (SSO, STS, INI, process,
-  // web identity, instance metadata, with their nested clients) statically, so a `credentials` option alone
-  // would still ship and evaluate it. In Lambda the role's credentials are always in the environment: the
-  // bundle gets only the environment provider. `npm start` runs lambda/ unbundled and keeps the whole chain.
-  alias: { '@aws-sdk/credential-provider-node': './lambda/environment-credentials.ts' },
+  // Two modules swapped for what Lambda needs of them (docs/performance.md measures both). The SDK's runtime
+  // configuration imports the whole default credential chain (SSO, STS, INI, process, web identity, instance
+  // metadata, with their nested clients) statically, so a `credentials` option alone would still ship and
+  // evaluate it; in Lambda the role's credentials are always in the environment. And `node:http` is loaded
+  // through require, which spares Node's ES-module facade and the undici it loads. `npm start` and the tests run
+  // lambda/ unbundled, with the whole chain.
+  alias: {
+    '@aws-sdk/credential-provider-node': './lambda/environment-credentials.ts',
+    'node:http': './lambda/node-http.ts',
+  },
 } as const satisfies BuildOptions;
 
 /** The same options as `NodejsFunction` takes them; CDK turns them back into esbuild's arguments. */

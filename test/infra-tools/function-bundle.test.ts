@@ -8,10 +8,12 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltFunction, buildFunction } from '../../infra/function-bundling.ts';
+import { DEMO_INSTRUMENTS } from '../../local/cashfree-simulator.ts';
 import { type EmbeddedUpstreams, startEmbeddedUpstreams } from '../../local/embedded.ts';
 import { listen, type RunningServer, readBody } from '../../local/http.ts';
 import { cryptogramFunctionId, propertiesOf, synthesize } from '../infra/synth.ts';
 
+const [demo = { customerId: '', instrumentId: '' }] = DEMO_INSTRUMENTS;
 const packageOf = (path: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];
 
 interface Recorded {
@@ -91,21 +93,25 @@ describe('the deployed bundle', () => {
     const region = 'ap-south-1';
     const home = mkdtempSync(join(tmpdir(), 'no-aws-config-'));
 
-    const { stderr } = await promisify(execFile)(process.execPath, ['test/infra-tools/invoke-once.ts', built.file], {
-      // Nothing of this machine's AWS setup: no profile, no config or credentials file, only the three variables.
-      env: {
-        PATH: process.env.PATH,
-        HOME: home,
-        ...upstreams.env,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: hop.url,
-        AWS_REGION: region,
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-        AWS_SESSION_TOKEN: credentials.sessionToken,
+    const { stderr } = await promisify(execFile)(
+      process.execPath,
+      ['test/infra-tools/invoke-once.ts', built.file, demo.customerId, demo.instrumentId],
+      {
+        // Nothing of this machine's AWS setup: no profile, no config or credentials file, only the three variables.
+        env: {
+          PATH: process.env.PATH,
+          HOME: home,
+          ...upstreams.env,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: hop.url,
+          AWS_REGION: region,
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+          AWS_SESSION_TOKEN: credentials.sessionToken,
+        },
       },
-    }).finally(() => hop.close());
+    ).finally(() => hop.close());
 
-    expect(stderr).toContain('status 200');
+    expect(stderr).toContain('status 200, undici not loaded');
     const [read] = recorded;
     if (!read) throw new Error('the bundle sent Secrets Manager nothing');
     expect(read.headers['x-amz-target']).toBe('secretsmanager.GetSecretValue');

@@ -6,16 +6,22 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFunction } from '../../infra/function-bundling.ts';
+import { DEMO_INSTRUMENTS } from '../../local/cashfree-simulator.ts';
 import { type EmbeddedUpstreams, startEmbeddedUpstreams } from '../../local/embedded.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
+const [demo = { customerId: '', instrumentId: '' }] = DEMO_INSTRUMENTS;
 
 /** The `error` of the log line a fresh process writes after one invocation of `module` with a broken context. */
 async function loggedError(module: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const { stdout } = await run(process.execPath, ['test/infra-tools/invoke-once.ts', module, 'broken-context'], {
-    env,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ['test/infra-tools/invoke-once.ts', module, demo.customerId, demo.instrumentId, 'broken-context'],
+    {
+      env,
+    },
+  );
   const line = stdout.split('\n').find((l) => l.includes('"error"'));
   return (JSON.parse(line ?? '{}') as { error: string }).error;
 }
