@@ -84,6 +84,8 @@ export function runChild(script: string, args: string[], options: ChildOptions):
 export interface Session {
   /** Makes `count` calls one after the other on `side`; resolves with each call's time in ms. */
   calls(side: Side, count: number): Promise<number[]>;
+  /** `count` calls on each side, taking turns in blocks of `blockSize`: each call's time in ms, per side. */
+  alternate(count: number, blockSize: number): Promise<Record<Side, number[]>>;
   /** SIGSTOP / SIGCONT: the freeze Lambda applies between invocations. */
   freeze(): void;
   thaw(): void;
@@ -130,15 +132,17 @@ export async function startSession(
 
   const ready = await Promise.race([next(), exited]);
   if (ready.type !== 'ready') throw new Error('session child did not start');
+  const calls = async (sides: Side[], count: number, blockSize: number) => {
+    const answer = next();
+    send({ type: 'calls', sides, count, blockSize });
+    const reply = await answer;
+    if (reply.type !== 'calls') throw new Error('session child answered out of turn');
+    if (reply.failures > 0) throw new Error(`${reply.failures} of ${count * sides.length} calls did not answer 200`);
+    return reply.ms;
+  };
   return {
-    async calls(side, count) {
-      const answer = next();
-      send({ type: 'calls', side, count });
-      const reply = await answer;
-      if (reply.type !== 'calls') throw new Error('session child answered out of turn');
-      if (reply.failures > 0) throw new Error(`${reply.failures} of ${count} calls did not answer 200`);
-      return reply.ms;
-    },
+    calls: async (side, count) => (await calls([side], count, count))[side],
+    alternate: (count, blockSize) => calls(['handler', 'fetch'], count, blockSize),
     freeze: () => child.kill('SIGSTOP'),
     thaw: () => child.kill('SIGCONT'),
     close() {

@@ -123,23 +123,13 @@ export async function measureLoopback(o: LoopbackOptions): Promise<LoopbackResul
   };
 }
 
-/** One warm execution environment: blocks of handler calls and bare fetches, the order flipping every block. */
+/** One warm execution environment in which the handler and a bare fetch take turns in blocks. */
 async function measureWarm(o: LoopbackOptions, bundle: string): Promise<HandlerResult['warm']> {
   const session = await startSession(o.scripts.session, { ...o.target, bundle }, o.env, 120_000 + o.warmCalls * 20);
   try {
-    const blocks = async (calls: number) => {
-      const ms = { handler: [] as number[], fetch: [] as number[] };
-      for (let start = 0, block = 0; start < calls; start += o.blockSize, block++) {
-        const count = Math.min(o.blockSize, calls - start);
-        for (const side of block % 2 === 0 ? (['handler', 'fetch'] as const) : (['fetch', 'handler'] as const)) {
-          ms[side].push(...(await session.calls(side, count)));
-        }
-      }
-      return ms;
-    };
-    await blocks(o.warmupCalls);
+    await session.alternate(o.warmupCalls, o.blockSize);
     const readsAtStart = o.secretReads();
-    const ms = await blocks(o.warmCalls);
+    const ms = await session.alternate(o.warmCalls, o.blockSize);
     const handlerUs = summarize(ms.handler.map((m) => m * 1000));
     const fetchUs = summarize(ms.fetch.map((m) => m * 1000));
     return {

@@ -32,6 +32,7 @@ export interface SessionConfig extends Target {
   bundle?: string;
 }
 
-export type SessionCommand = { type: 'calls'; side: Side; count: number } | { type: 'exit' };
+/** `count` calls per side, in blocks of `blockSize` that take turns, the order flipping every block. */
+export type SessionCommand = { type: 'calls'; sides: Side[]; count: number; blockSize: number } | { type: 'exit' };
 
-export type SessionReply = { type: 'ready' } | { type: 'calls'; ms: number[]; failures: number };
+export type SessionReply = { type: 'ready' } | { type: 'calls'; ms: Record<Side, number[]>; failures: number };

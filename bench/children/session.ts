@@ -3,8 +3,9 @@ import type { ProxyHandler } from '../../local/api-server.ts';
 import { apiGatewayEvent, lambdaContext } from '../../local/lambda-event.ts';
 import type { SessionCommand, SessionConfig, SessionReply, Side } from '../protocol.ts';
 
-// One long-lived execution environment that calls Cashfree when the bench asks, through the handler or with a
-// bare fetch: the bench decides the order and when it idles, and counts handshakes around each batch.
+// One long-lived execution environment that calls Cashfree when the bench asks, through the handler, with a bare
+// fetch, or both in turns (so drift in the machine or the simulator weighs on both alike): the bench decides when
+// it idles, and counts handshakes around each batch.
 
 const config = JSON.parse(process.env.BENCH_SESSION ?? '') as SessionConfig;
 const handler = config.bundle
@@ -31,12 +32,16 @@ const send = (message: SessionReply) => process.send?.(message);
 process.on('message', async (command: SessionCommand) => {
   // At once, rather than wait for idle sockets and timers to let go.
   if (command.type === 'exit') process.exit(0);
-  const ms: number[] = [];
+  const ms: Record<Side, number[]> = { handler: [], fetch: [] };
   let failures = 0;
-  for (let i = 0; i < command.count; i++) {
-    const result = await call(command.side);
-    ms.push(result.ms);
-    if (result.status !== 200) failures++;
+  for (let start = 0, block = 0; start < command.count; start += command.blockSize, block++) {
+    for (const side of block % 2 === 0 ? command.sides : command.sides.toReversed()) {
+      for (let i = start; i < Math.min(command.count, start + command.blockSize); i++) {
+        const result = await call(side);
+        ms[side].push(result.ms);
+        if (result.status !== 200) failures++;
+      }
+    }
   }
   send({ type: 'calls', ms, failures });
 });
