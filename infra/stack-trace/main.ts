@@ -42,11 +42,12 @@ async function checkoutMap(): Promise<SourceMapPayload> {
   }
 }
 
-const { values, positionals } = parseArgs({
-  options: { map: { type: 'string', default: join(ROOT, 'cdk.out') }, build: { type: 'boolean', default: false } },
-  allowPositionals: true,
-});
 try {
+  const { values, positionals } = parseArgs({
+    options: { map: { type: 'string', default: join(ROOT, 'cdk.out') }, build: { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
+  if (positionals.length === 0 && process.stdin.isTTY) throw new Error(USAGE);
   const logged = positionals.length > 0 ? positionals.join(' ') : await text(process.stdin);
   if (logged.trim() === '') throw new Error(USAGE);
   if (values.build) {
@@ -55,6 +56,7 @@ try {
   const payload = values.build ? await checkoutMap() : synthesizedMap(values.map);
   process.stdout.write(`${mapStack(logged, payload).join('\n')}\n`);
 } catch (error) {
-  process.stderr.write(`${(error as Error).message}\n`);
+  const { message, code } = error as Error & { code?: string };
+  process.stderr.write(`${message}\n${code?.startsWith('ERR_PARSE_ARGS') ? `${USAGE}\n` : ''}`);
   process.exitCode = 1;
 }
