@@ -5,8 +5,8 @@ import { DEMO_INSTRUMENTS, FAULTS } from '../../local/cashfree-simulator.ts';
 import { signedFetch } from '../local/sign.ts';
 import { freePort, portIsFree, runToEnd, type SpawnedService, spawnService } from '../local/spawn-service.ts';
 
-// `npm start` as a newcomer runs it: a separate process through the same preflight, no configuration.
-const START = ['local/preflight.cjs', 'local/start.ts'];
+// `npm start` as a newcomer runs it: a separate process through the same Node check, no configuration.
+const START = ['local/node-check.cjs', 'local/start.ts'];
 let service: SpawnedService;
 
 beforeAll(async () => {

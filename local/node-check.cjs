@@ -2,9 +2,9 @@
 // Runs before any TypeScript: on a Node without type stripping, importing a .ts file dies with
 // ERR_UNKNOWN_FILE_EXTENSION, which tells a newcomer nothing. CommonJS, no TypeScript, no recent syntax: it
 // must run on whichever Node npm found on the PATH.
-//   node local/preflight.cjs local/start.ts           checks, then runs the script in this same process,
+//   node local/node-check.cjs local/start.ts           checks, then runs the script in this same process,
 //                                                     so npm's SIGINT/SIGTERM reach the server itself
-//   node local/preflight.cjs --watch local/start.ts   checks, then runs it under `node --watch`
+//   node local/node-check.cjs --watch local/start.ts   checks, then runs it under `node --watch`
 const path = require('node:path');
 const url = require('node:url');
 const childProcess = require('node:child_process');
@@ -59,7 +59,7 @@ const args = process.argv.slice(2);
 const watch = args[0] === '--watch';
 const script = watch ? args[1] : args[0];
 if (!script) {
-  process.stderr.write('usage: node local/preflight.cjs [--watch] <script.ts>\n');
+  process.stderr.write('usage: node local/node-check.cjs [--watch] <script.ts>\n');
   process.exit(2);
 }
 if (watch) runWatched(script);
