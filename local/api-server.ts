@@ -147,7 +147,9 @@ export function startLocalApi(options: LocalApiOptions): Promise<RunningServer> 
       const url = req.url ?? '/';
       const path = url.split('?')[0] ?? '/';
       if (path === '/__local' || path.startsWith('/__local/')) {
-        if (method === 'GET' && (await serveReference(path, res, openApiFile))) return;
+        if (method === 'GET' && (await serveReference(path, req, res, { openApiFile, signatureRequired: !!iam }))) {
+          return;
+        }
         if (control) return control(req, res);
         return sendJson(res, 404, { message: 'No such local control', code: 'not_found' });
       }
