@@ -11,6 +11,8 @@ const childProcess = require('node:child_process');
 const crypto = require('node:crypto');
 
 const REQUIRED_MAJOR = 24;
+// A setup mistake, as local/setup-error.ts numbers them.
+const SETUP_ERROR_EXIT_CODE = 2;
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 function checkNode() {
@@ -22,7 +24,7 @@ function checkNode() {
       '`npm install` with install scripts enabled (not --ignore-scripts, not ignore-scripts=true in .npmrc), ' +
       `or install Node ${REQUIRED_MAJOR} yourself.\n`,
   );
-  process.exit(1);
+  process.exit(SETUP_ERROR_EXIT_CODE);
 }
 
 function runHere(script) {
