@@ -155,9 +155,14 @@ describe('the local gateway with SigV4 checking on', () => {
         ...iam,
         credentials: { accessKeyId: temporary.accessKeyId, secretAccessKey: temporary.secretAccessKey },
       });
+      const withAnotherToken = await signedFetch(`${api.url}${demoPath}`, {
+        ...iam,
+        credentials: { ...temporary, sessionToken: 'another-session-token' },
+      });
 
       expect(withToken.status).toBe(200);
       await expectRefusal(withoutToken, { status: 403, code: GATEWAY_REFUSALS.default4xx.code });
+      await expectRefusal(withAnotherToken, { status: 403, code: GATEWAY_REFUSALS.default4xx.code });
     } finally {
       await api.close();
     }
