@@ -126,10 +126,11 @@ function errorCodeOf(result: APIGatewayProxyResult): string | undefined {
 }
 
 /**
- * API Gateway's part, locally: matches the one resource and method, checks the SigV4 signature when `iam` is
- * set, builds the REST v1 event and context, and writes the handler's answer. Whatever the deployed gateway
- * refuses by itself (unknown routes and methods, missing or bad signatures, a function that fails) gets the
- * same status and JSON here, from `GATEWAY_REFUSALS`.
+ * API Gateway's part, locally: caps the body at 10 MB, matches the one resource and method, checks the SigV4
+ * signature when `iam` is set, builds the REST v1 event and context, and writes the handler's answer with
+ * API Gateway's request id added. Whatever the deployed gateway refuses by itself (an oversized body, unknown
+ * routes and methods, missing or bad signatures, a function that fails) gets the same status and JSON here,
+ * from `GATEWAY_REFUSALS`.
  */
 export function startLocalApi(options: LocalApiOptions): Promise<RunningServer> {
   const { handler, control, iam, onAnswer, functionTimeoutMs = 10_000, host = '127.0.0.1' } = options;
