@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Alias, type IVersion } from 'aws-cdk-lib/aws-lambda';
+import { Alias, type CfnAlias, type IVersion } from 'aws-cdk-lib/aws-lambda';
 import { type NodejsFunction, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -93,15 +93,19 @@ export class CryptogramFunction extends Construct {
 
     // currentVersion's logical id hashes the code and configuration, so every change publishes a new version.
     this.version = this.function.currentVersion;
-    this.alias = new Alias(this, 'Live', {
-      aliasName: LIVE_ALIAS,
-      version: this.version,
-      provisionedConcurrentExecutions: provisionedConcurrency?.min,
-    });
+    // No provisioned concurrency on the alias resource itself: Application Auto Scaling owns the number (see
+    // docs/release.md, "Provisioned concurrency and releases"). Lambda refuses a provisioned-concurrency change on
+    // an alias that routes to two versions, so a `min` set here would fail a deploy that also ships new code.
+    this.alias = new Alias(this, 'Live', { aliasName: LIVE_ALIAS, version: this.version });
     if (provisionedConcurrency) {
-      this.alias
-        .addAutoScaling({ minCapacity: provisionedConcurrency.min, maxCapacity: provisionedConcurrency.max })
-        .scaleOnUtilization({ utilizationTarget: provisionedConcurrency.utilizationTarget });
+      const scaling = this.alias.addAutoScaling({
+        minCapacity: provisionedConcurrency.min,
+        maxCapacity: provisionedConcurrency.max,
+      });
+      scaling.scaleOnUtilization({ utilizationTarget: provisionedConcurrency.utilizationTarget });
+      // Updated only once the alias update, and with it CodeDeploy's traffic shift, has finished: a new `min`
+      // then lands on an alias that routes to one version again.
+      scaling.node.addDependency(this.alias.node.defaultChild as CfnAlias);
     }
 
     Validations.of(role).acknowledge({

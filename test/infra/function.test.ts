@@ -145,12 +145,9 @@ describe('the function role', () => {
 
 describe('with provisioned concurrency (prod)', () => {
   const prod = synthesize('prod').template;
+  const aliasId = logicalIdOf(prod, 'AWS::Lambda::Alias');
 
-  it('keeps the minimum warm on the live alias and scales it on utilization', () => {
-    prod.hasResourceProperties('AWS::Lambda::Alias', {
-      Name: 'live',
-      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
-    });
+  it('scales the warm instances of the live alias between min and max on utilization', () => {
     prod.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
       MinCapacity: 2,
       MaxCapacity: 8,
@@ -164,5 +161,17 @@ describe('with provisioned concurrency (prod)', () => {
         TargetValue: 0.7,
       },
     });
+  });
+
+  it('leaves the number to Application Auto Scaling, so the alias a release updates never changes it', () => {
+    expect(propertiesOf(prod, 'AWS::Lambda::Alias', aliasId).ProvisionedConcurrencyConfig).toBeUndefined();
+  });
+
+  it('changes min or max only after the alias update, and so after the traffic shift, has finished', () => {
+    for (const type of ['AWS::ApplicationAutoScaling::ScalableTarget', 'AWS::ApplicationAutoScaling::ScalingPolicy']) {
+      for (const resource of Object.values(prod.findResources(type))) {
+        expect(resource.DependsOn).toContain(aliasId);
+      }
+    }
   });
 });
