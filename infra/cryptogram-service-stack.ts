@@ -37,6 +37,7 @@ export class CryptogramServiceStack extends Stack {
     this.release = new Release(this, 'Release', {
       target: this.service,
       release: settings.release,
+      probe: settings.probe,
       stage: this.api.api.deploymentStage,
       alarmActionArn: settings.alarmActionArn,
     });

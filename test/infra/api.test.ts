@@ -197,6 +197,7 @@ describe('a private API with named callers and a WAF web ACL (staging settings c
     wafWebAclArn: WEB_ACL,
     throttle: { rateLimit: 20, burstLimit: 40 },
     createApiGatewayAccountRole: false,
+    heartbeat: { enabled: false },
   });
 
   it('serves a private endpoint reachable only through the given VPC endpoints', () => {
