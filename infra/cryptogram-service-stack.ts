@@ -4,6 +4,7 @@ import { RESOURCE_PATH } from '../api/resource.ts';
 import { CryptogramApi } from './api.ts';
 import { Credentials } from './credentials.ts';
 import { CryptogramFunction } from './function.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { Monitoring } from './monitoring.ts';
 import { Release } from './release.ts';
 import type { Settings } from './settings.ts';
@@ -19,6 +20,7 @@ export class CryptogramServiceStack extends Stack {
   readonly api: CryptogramApi;
   readonly monitoring: Monitoring;
   readonly release: Release;
+  readonly heartbeat: Heartbeat | undefined;
 
   constructor(scope: Construct, id: string, props: CryptogramServiceStackProps) {
     super(scope, id, props);
@@ -27,12 +29,16 @@ export class CryptogramServiceStack extends Stack {
     this.credentials = new Credentials(this, 'Credentials', settings);
     this.service = new CryptogramFunction(this, 'Function', { settings, credentials: this.credentials });
     this.api = new CryptogramApi(this, 'Api', { settings, target: this.service.alias });
+    this.heartbeat = settings.heartbeat.enabled
+      ? new Heartbeat(this, 'Heartbeat', { settings, api: this.api, target: this.service.function })
+      : undefined;
     this.monitoring = new Monitoring(this, 'Monitoring', {
       settings,
       function: this.service.function,
       alias: this.service.alias,
       api: this.api.api,
       accessLogs: this.api.accessLogs,
+      heartbeat: this.heartbeat,
     });
     this.release = new Release(this, 'Release', {
       target: this.service,

@@ -17,6 +17,7 @@ import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-log
 import { Construct } from 'constructs';
 import { METRIC, METRIC_DIMENSION, METRIC_NAMESPACE, VERSION_DIMENSION, VERSION_METRIC } from '../lambda/telemetry.ts';
 import { FUNCTION_TIMEOUT } from './function.ts';
+import type { Heartbeat } from './heartbeat.ts';
 import { runbookDescription } from './runbook.ts';
 import type { Settings } from './settings.ts';
 
@@ -29,6 +30,8 @@ export interface MonitoringProps {
   alias: Alias;
   api: RestApi;
   accessLogs: ILogGroup;
+  /** Its alarm and metrics join the dashboard; absent where the environment runs no heartbeat. */
+  heartbeat?: Heartbeat | undefined;
 }
 
 interface AlarmSpec {
@@ -41,10 +44,11 @@ interface AlarmSpec {
 /** The alarms an on-call engineer acts on (each names its runbook section) and the service's dashboard. */
 export class Monitoring extends Construct {
   readonly alarms: Record<string, Alarm> = {};
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    const { settings, function: fn, alias, api, accessLogs } = props;
+    const { settings, function: fn, alias, api, accessLogs, heartbeat } = props;
     const period = Duration.minutes(5);
     const serviceMetric = (metricName: string, statistic = 'Sum'): Metric =>
       new Metric({
@@ -206,9 +210,23 @@ export class Monitoring extends Construct {
         period: Duration.minutes(1),
       });
 
-    new Dashboard(this, 'Dashboard', {
+    const shownAlarms = [...(heartbeat ? [heartbeat.alarm] : []), ...Object.values(this.alarms)];
+    this.dashboard = new Dashboard(this, 'Dashboard', {
       widgets: [
-        [new AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24 })],
+        [new AlarmStatusWidget({ title: 'Alarms', alarms: shownAlarms, width: 24 })],
+        ...(heartbeat
+          ? [
+              [
+                new GraphWidget({
+                  title: 'Heartbeat: the whole chain answered the probe ids (1) or not (0), and how long it took',
+                  left: [heartbeat.success],
+                  leftYAxis: { min: 0, max: 1 },
+                  right: [heartbeat.latency],
+                  width: 24,
+                }),
+              ],
+            ]
+          : []),
         [
           new GraphWidget({
             title: 'API requests, errors and throttling',

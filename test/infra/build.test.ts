@@ -44,7 +44,7 @@ describe('the build', () => {
     }
 
     const [first, second] = [templateIn(shallow), templateIn(deep)];
-    expect(codeKeys(first)).toHaveLength(2);
+    expect(codeKeys(first)).toHaveLength(3);
     expect(codeKeys(second)).toEqual(codeKeys(first));
     expect(versionIds(second)).toEqual(versionIds(first));
     expect(versionIds(first)).toHaveLength(1);
@@ -68,7 +68,16 @@ describe('a machine where esbuild cannot run', () => {
   it('fails the synth with one line and never tries Docker', () => {
     // A copy of the project whose node_modules has every package but esbuild.
     const project = mkdtempSync(join(tmpdir(), 'cryptogram-no-esbuild-'));
-    for (const entry of ['infra', 'lambda', 'api', 'client', 'local', 'package.json', 'package-lock.json', 'cdk.json']) {
+    for (const entry of [
+      'infra',
+      'lambda',
+      'api',
+      'client',
+      'local',
+      'package.json',
+      'package-lock.json',
+      'cdk.json',
+    ]) {
       cpSync(join(ROOT, entry), join(project, entry), { recursive: true });
     }
     mkdirSync(join(project, 'node_modules'));

@@ -50,7 +50,14 @@ const shapes: Array<[string, EnvironmentName, Partial<EnvironmentSettings>]> = [
       wafWebAclArn: 'arn:aws:wafv2:ap-south-1:111111111111:regional/webacl/payments/0a1b2c3d',
       createApiGatewayAccountRole: false,
       release: { strategy: 'linear', percent: 25, intervalMinutes: 2 },
-      heartbeat: { enabled: false },
+      heartbeat: {
+        enabled: true,
+        vpc: {
+          subnetIds: ['subnet-0123456789abcdef0'],
+          securityGroupIds: ['sg-0123456789abcdef0'],
+          vpcEndpointId: 'vpce-0123456789abcdef0',
+        },
+      },
     },
   ],
 ];
