@@ -18,14 +18,15 @@ import { Construct } from 'constructs';
 import { METRIC, METRIC_DIMENSION, METRIC_NAMESPACE, VERSION_DIMENSION, VERSION_METRIC } from '../lambda/telemetry.ts';
 import { FUNCTION_TIMEOUT } from './function.ts';
 import type { Heartbeat } from './heartbeat.ts';
+import { minimumRequests } from './release.ts';
 import { runbookDescription } from './runbook.ts';
-import type { Settings } from './settings.ts';
+import { type Settings, shiftMinutes } from './settings.ts';
 
 /** Metric the access log's metric filter counts: requests API Gateway refused as throttled. */
 export const API_THROTTLED_METRIC = 'ApiThrottled';
 
 export interface MonitoringProps {
-  settings: Pick<Settings, 'reservedConcurrency' | 'provisionedConcurrency' | 'alarmActionArn'>;
+  settings: Pick<Settings, 'reservedConcurrency' | 'provisionedConcurrency' | 'alarmActionArn' | 'release'>;
   function: IFunction;
   alias: Alias;
   api: RestApi;
@@ -39,7 +40,14 @@ interface AlarmSpec {
   meaning: string;
   metric: IMetric;
   threshold: number;
+  /** Consecutive periods at or above the threshold before it fires; 1 unless said. */
+  periods?: number;
 }
+
+/** The share of the live alias's calls that overflowed the warm instances, per 5 minutes, that matters. */
+export const SPILLOVER_SHARE = 0.1;
+// CloudWatch evaluates at most a day of periods.
+const MAX_PERIODS_IN_A_DAY = 288;
 
 /** The alarms an on-call engineer acts on (each names its runbook section) and the service's dashboard. */
 export class Monitoring extends Construct {
@@ -177,11 +185,28 @@ export class Monitoring extends Construct {
       });
     }
     if (provisionedConcurrency) {
+      // During a release Lambda splits the alias's warm instances between the two versions by weight, so the
+      // new version's share spills over (2 instances at 10% is a fifth of one) until the shift ends. A share of
+      // a tenth, with enough calls to count, held longer than two versions ever share the alias: a steady
+      // overflow pages, a release does not.
+      const releasePeriods = Math.ceil(shiftMinutes(settings.release) / 5) + 2;
+      const threshold = SPILLOVER_SHARE;
       specs.push({
         id: 'ProvisionedConcurrencySpillover',
-        meaning: 'Calls overflowed the provisioned instances and paid a cold start',
-        metric: alias.metric('ProvisionedConcurrencySpilloverInvocations', { period, statistic: 'Sum' }),
-        threshold: 1,
+        meaning:
+          'A tenth or more of the calls overflowed the provisioned instances and paid a cold start, for longer ' +
+          'than a release shifts traffic',
+        metric: new MathExpression({
+          label: `Share of calls that spilled over (0 below ${minimumRequests(threshold)} calls in 5 minutes)`,
+          expression: `IF(calls >= ${minimumRequests(threshold)}, FILL(spilled, 0) / calls, 0)`,
+          usingMetrics: {
+            calls: alias.metricInvocations({ period, statistic: 'Sum' }),
+            spilled: alias.metric('ProvisionedConcurrencySpilloverInvocations', { period, statistic: 'Sum' }),
+          },
+          period,
+        }),
+        threshold,
+        periods: Math.min(MAX_PERIODS_IN_A_DAY, Math.max(3, releasePeriods)),
       });
     }
 
@@ -191,7 +216,7 @@ export class Monitoring extends Construct {
       const alarm = new Alarm(this, `${spec.id}Alarm`, {
         metric: spec.metric,
         threshold: spec.threshold,
-        evaluationPeriods: 1,
+        evaluationPeriods: spec.periods ?? 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: runbookDescription(spec.id, spec.meaning),

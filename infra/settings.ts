@@ -9,6 +9,13 @@ export type Release =
   | { strategy: 'all-at-once' }
   | { strategy: 'canary' | 'linear'; percent: number; intervalMinutes: number };
 
+/** How long two versions share the alias during a release: from the first shift to the last. */
+export function shiftMinutes(release: Release): number {
+  if (release.strategy === 'all-at-once') return 0;
+  if (release.strategy === 'canary') return release.intervalMinutes;
+  return (Math.ceil(100 / release.percent) - 1) * release.intervalMinutes;
+}
+
 /** Values the function reads from its environment (`lambda/config.ts` checks them; see the README). */
 export interface CashfreeSettings {
   environment: 'sandbox' | 'production';
