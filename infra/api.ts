@@ -119,6 +119,8 @@ export class CryptogramApi extends Construct {
       },
     });
     this.api = api;
+    // CDK's own URL output ends in a slash and sits beside BaseUrl: one output says where the client points.
+    api.node.tryRemoveChild('Endpoint');
 
     // API Gateway would create this group itself, kept forever; owning it gives it our retention. It must exist
     // before the stage can log into it.

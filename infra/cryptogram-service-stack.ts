@@ -48,24 +48,36 @@ export class CryptogramServiceStack extends Stack {
       alarmActionArn: settings.alarmActionArn,
     });
 
-    new CfnOutput(this, 'InvokeUrl', {
-      value: this.api.api.urlForPath(RESOURCE_PATH),
-      description: 'GET, SigV4-signed',
-    });
-    new CfnOutput(this, 'MethodArnPattern', {
-      value: this.api.methodArnPattern,
-      description: 'Resource for execute-api:Invoke in a caller IAM policy',
-    });
-    new CfnOutput(this, 'SecretArn', {
-      value: this.credentials.secret.secretArn,
-      description: 'Put {"client_id","client_secret"} here',
-    });
-    new CfnOutput(this, 'FunctionName', { value: this.service.function.functionName });
-    new CfnOutput(this, 'LiveAlias', { value: this.service.alias.functionArn, description: 'What the API invokes' });
-    new CfnOutput(this, 'DeploymentGroup', {
-      value: this.release.deploymentGroup.deploymentGroupName,
-      description: 'CodeDeploy group that shifts traffic between versions',
-    });
-    new CfnOutput(this, 'Application', { value: this.release.deploymentGroup.application.applicationName });
+    const output = (id: string, value: string, description?: string) =>
+      new CfnOutput(this, id, { value, ...(description && { description }) });
+    output('BaseUrl', this.api.baseUrl, 'Stage URL the client takes as baseUrl (createCryptogramClient)');
+    output(
+      'InvokeUrl',
+      this.api.api.urlForPath(RESOURCE_PATH),
+      'The method URL with {customer_id} and {instrument_id} placeholders, GET, SigV4-signed; not a base URL: ' +
+        'the client takes BaseUrl',
+    );
+    output('MethodArnPattern', this.api.methodArnPattern, 'Resource for execute-api:Invoke in a caller IAM policy');
+    output('SecretArn', this.credentials.secret.secretArn, 'Put {"client_id","client_secret"} here');
+    output('FunctionName', this.service.function.functionName);
+    output('LiveAlias', this.service.alias.functionArn, 'What the API invokes');
+    output(
+      'DeploymentGroup',
+      this.release.deploymentGroup.deploymentGroupName,
+      'CodeDeploy group that shifts traffic between versions',
+    );
+    output('Application', this.release.deploymentGroup.application.applicationName);
+    output(
+      'DashboardUrl',
+      `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
+      'The service dashboard: alarms, API, Cashfree, per-version shares and the heartbeat',
+    );
+    output('FunctionLogGroup', this.service.logGroup.logGroupName, "The function's one JSON line per call");
+    output('AccessLogGroup', this.api.accessLogs.logGroupName, "API Gateway's access log");
+    output('ExecutionLogGroup', this.api.executionLogs.logGroupName, "API Gateway's execution log (errors only)");
+    output('PreTrafficCheckLogGroup', this.release.preTrafficCheckLogs.logGroupName, 'One line per release verdict');
+    if (this.heartbeat) {
+      output('HeartbeatLogGroup', this.heartbeat.logGroup.logGroupName, 'One line per heartbeat, every minute');
+    }
   }
 }

@@ -64,6 +64,7 @@ export interface ReleaseProps {
 export class Release extends Construct {
   readonly deploymentGroup: LambdaDeploymentGroup;
   readonly preTrafficCheck: NodejsFunction;
+  readonly preTrafficCheckLogs: LogGroup;
   /** Errors of the new version alone, which the old version's traffic cannot dilute during a canary. */
   readonly newVersionErrors: Alarm;
   /** The new version's own share of 5xx answers: the failures it handles, which `Errors` never counts. */
@@ -180,7 +181,11 @@ export class Release extends Construct {
       for (const alarm of releaseAlarms) alarm.addAlarmAction({ bind: () => ({ alarmActionArn }) });
     }
 
-    this.preTrafficCheck = this.preTrafficCheckFunction(target, probe);
+    this.preTrafficCheckLogs = new LogGroup(this, 'PreTrafficCheckLogs', {
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.preTrafficCheck = this.preTrafficCheckFunction(target, probe, this.preTrafficCheckLogs);
 
     this.deploymentGroup = new LambdaDeploymentGroup(this, 'DeploymentGroup', {
       alias: target.alias,
@@ -225,11 +230,11 @@ export class Release extends Construct {
     });
   }
 
-  private preTrafficCheckFunction({ function: fn, version }: CryptogramFunction, probe: Probe): NodejsFunction {
-    const logGroup = new LogGroup(this, 'PreTrafficCheckLogs', {
-      retention: LOG_RETENTION,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+  private preTrafficCheckFunction(
+    { function: fn, version }: CryptogramFunction,
+    probe: Probe,
+    logGroup: LogGroup,
+  ): NodejsFunction {
     const role = new Role(this, 'PreTrafficCheckRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: 'Pre-traffic check: invoke the version under release, report to CodeDeploy, write its logs',
