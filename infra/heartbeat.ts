@@ -38,6 +38,8 @@ export class Heartbeat extends Construct {
   readonly alarm: Alarm;
   readonly success: Metric;
   readonly latency: Metric;
+  /** Beats written per `period`: each is one API request, answered 4xx when the chain is healthy. */
+  readonly beats: (period: Duration) => Metric;
 
   constructor(scope: Construct, id: string, { settings, api, target }: HeartbeatProps) {
     super(scope, id);
@@ -113,6 +115,7 @@ export class Heartbeat extends Construct {
         period: Duration.minutes(1),
       });
     this.success = metric(HEARTBEAT_METRIC.success, 'Maximum');
+    this.beats = (period) => metric(HEARTBEAT_METRIC.success, 'SampleCount').with({ period });
     this.latency = metric(HEARTBEAT_METRIC.latency, 'Maximum');
     // Maximum: one good beat in a minute means the chain worked that minute. A minute without a beat is as bad
     // as a failed one: the schedule, the function or its logs broke, and nothing else would notice.

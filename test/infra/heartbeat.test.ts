@@ -126,6 +126,35 @@ describe('the heartbeat of staging', () => {
     ]);
   });
 
+  it("leaves its own 404s out of the callers' 4xx share, which they would otherwise tip at low traffic", () => {
+    const [api4xx] = Object.values(
+      staging.findResources('AWS::CloudWatch::Alarm', {
+        Properties: { AlarmDescription: Match.stringLikeRegexp('#api4xx$') },
+      }),
+    ).map((alarm) => alarm.Properties);
+    expect(api4xx.Metrics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Expression:
+            'IF(requests - FILL(beats, 0) >= 20, (FILL(errors, 0) - FILL(beats, 0)) / (requests - FILL(beats, 0)), 0)',
+        }),
+        {
+          Id: 'beats',
+          ReturnData: false,
+          MetricStat: {
+            Metric: {
+              Namespace: METRIC_NAMESPACE,
+              MetricName: HEARTBEAT_METRIC.success,
+              Dimensions: [{ Name: METRIC_DIMENSION, Value: { Ref: functionId } }],
+            },
+            Period: 300,
+            Stat: 'SampleCount',
+          },
+        },
+      ]),
+    );
+  });
+
   it('never stops a release: a broken chain is as likely the old version’s, or Cashfree’s', () => {
     const group = propertiesOf(
       staging,
