@@ -35,6 +35,8 @@ export interface Subjects {
   /** The Secrets Manager client alone: with the SDK's default credential chain, and as the function ships it. */
   sdkDefault: BundleReport;
   sdkShipped: BundleReport;
+  /** Ours with a `sourceMappingURL` comment, as it shipped under `--enable-source-maps` before: the same code. */
+  linkedMap: BundleReport;
   /** Ours with its whitespace kept, so a CPU profile's line ticks tell the bundled modules apart. */
   profiled: BundleReport;
 }
@@ -46,15 +48,16 @@ const SDK_ONLY: BuildOptions = { entryPoints: ['bench/sdk-entry.ts'] };
 export async function buildSubjects(work: string): Promise<Subjects> {
   const bundle = async (name: string, overrides: BuildOptions = {}) =>
     report(await buildFunction(join(work, name), overrides));
-  const [ours, official, sdkExternal, sdkDefault, sdkShipped, profiled] = await Promise.all([
+  const [ours, official, sdkExternal, sdkDefault, sdkShipped, linkedMap, profiled] = await Promise.all([
     bundle('cryptogram-service'),
     bundle('cashfree-pg', { ...DEFAULT_CHAIN, entryPoints: ['bench/cashfree-pg-handler.ts'] }),
     bundle('sdk-external', { external: ['@aws-sdk/*'] }),
     bundle('sdk-default-chain', { ...SDK_ONLY, ...DEFAULT_CHAIN }),
     bundle('sdk-as-shipped', SDK_ONLY),
+    bundle('linked-source-map', { sourcemap: true }),
     bundle('profiled', { minify: false, minifySyntax: true, minifyIdentifiers: true }),
   ]);
-  return { ours, official, sdkExternal, sdkDefault, sdkShipped, profiled };
+  return { ours, official, sdkExternal, sdkDefault, sdkShipped, linkedMap, profiled };
 }
 
 function report({ file, output }: BuiltFunction): BundleReport {

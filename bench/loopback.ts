@@ -40,7 +40,7 @@ export interface LoopbackResult {
   pairs: number;
   fetch: ColdResult;
   handlers: HandlerResult[];
-  /** The shipped bundle under NODE_OPTIONS=--enable-source-maps against the same bundle without. */
+  /** The bundle with its map linked, under NODE_OPTIONS=--enable-source-maps, against the shipped one. */
   sourceMaps: { with: ColdResult; extraMs: number; ratio: number; extraInitRssBytes: number };
   /** Importing the Secrets Manager client alone and making one: the SDK's default chain, and as shipped. */
   sdkLoad: { defaultChain: ColdResult; shipped: ColdResult; savedMs: number; ratio: number; savedInitRssBytes: number };
@@ -72,7 +72,7 @@ export async function measureLoopback(o: LoopbackOptions): Promise<LoopbackResul
   const cold = await inRounds(
     {
       [OURS]: child(scripts.cold, ['handler', subjects.ours.file]),
-      [SOURCE_MAPS]: child(scripts.cold, ['handler', subjects.ours.file], '--enable-source-maps'),
+      [SOURCE_MAPS]: child(scripts.cold, ['handler', subjects.linkedMap.file], '--enable-source-maps'),
       [OFFICIAL]: child(scripts.cold, ['handler', subjects.official.file]),
       fetch: child(scripts.fetch, []),
       sdkDefault: child(scripts.cold, ['sdk', subjects.sdkDefault.file]),

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -65,6 +65,11 @@ export interface CryptogramApiProps {
 export class CryptogramApi extends Construct {
   readonly api: RestApi;
   readonly accessLogs: LogGroup;
+  readonly executionLogs: LogGroup;
+  /** The resource policy's Allow, which `admit` extends. */
+  private readonly allow: PolicyStatement;
+  /** Principal ARN patterns the resource policy's Deny spares: the settings' and those admitted since. */
+  private readonly spared: string[];
 
   constructor(scope: Construct, id: string, { settings, target }: CryptogramApiProps) {
     super(scope, id);
@@ -76,6 +81,9 @@ export class CryptogramApi extends Construct {
     const { endpoint } = settings;
     const vpcEndpointIds = endpoint === 'regional' ? [] : [...endpoint.vpcEndpointIds];
 
+    const policy = resourcePolicy(stack, settings.allowedPrincipals, vpcEndpointIds);
+    this.allow = policy.allow;
+    this.spared = policy.spared;
     const api = new RestApi(this, 'Api', {
       // REST API metrics are keyed by API name, so it must be unique per account and region.
       restApiName: stack.stackName,
@@ -92,7 +100,7 @@ export class CryptogramApi extends Construct {
               ),
             }
           : { types: [EndpointType.REGIONAL] },
-      policy: resourcePolicy(stack, settings.allowedPrincipals, vpcEndpointIds),
+      policy: policy.document,
       cloudWatchRole: settings.createApiGatewayAccountRole,
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
       deployOptions: {
@@ -111,6 +119,8 @@ export class CryptogramApi extends Construct {
       },
     });
     this.api = api;
+    // CDK's own URL output ends in a slash and sits beside BaseUrl: one output says where the client points.
+    api.node.tryRemoveChild('Endpoint');
 
     // API Gateway would create this group itself, kept forever; owning it gives it our retention. It must exist
     // before the stage can log into it.
@@ -120,6 +130,7 @@ export class CryptogramApi extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     api.deploymentStage.node.addDependency(executionLogs);
+    this.executionLogs = executionLogs;
 
     const validator = new RequestValidator(this, 'PathParameterValidator', {
       restApi: api,
@@ -174,27 +185,57 @@ export class CryptogramApi extends Construct {
   get methodArnPattern(): string {
     return this.api.arnForExecuteApi(HTTP_METHOD, RESOURCE_PATTERN, STAGE_NAME);
   }
+
+  /** The stage URL the client takes: `https://{api-id}.execute-api.{region}.amazonaws.com/v1`, no trailing slash. */
+  get baseUrl(): string {
+    const stack = Stack.of(this);
+    return `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE_NAME}`;
+  }
+
+  /**
+   * A private API's stage URL through one VPC endpoint (its endpoint-specific DNS name), which resolves inside
+   * the VPC whether or not the endpoint has private DNS on.
+   */
+  endpointBaseUrl(vpcEndpointId: string): string {
+    const stack = Stack.of(this);
+    return `https://${this.api.restApiId}-${vpcEndpointId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE_NAME}`;
+  }
+
+  /** Lets one more principal (a role of this stack) through the resource policy: its Allow, spared by its Deny. */
+  admit(principalArn: string): void {
+    this.allow.addArnPrincipal(principalArn);
+    this.spared.push(principalArn);
+  }
 }
 
-function resourcePolicy(stack: Stack, principals: readonly string[], vpcEndpointIds: string[]): PolicyDocument {
+interface ResourcePolicy {
+  document: PolicyDocument;
+  allow: PolicyStatement;
+  /** Principal ARN patterns the Deny spares; read at synth, so later additions count. */
+  spared: string[];
+}
+
+function resourcePolicy(stack: Stack, principals: readonly string[], vpcEndpointIds: string[]): ResourcePolicy {
   // An entry is an account id (the deploying account's is a token) or a role or user ARN.
   const allowed = principals.length > 0 ? principals : [stack.account];
   const asArn = (entry: string, suffix: string): string =>
     entry.startsWith('arn:') ? entry : `arn:${stack.partition}:iam::${entry}:${suffix}`;
+  const spared = allowed.map((entry) => asArn(entry, '*'));
+  const allow = new PolicyStatement({
+    effect: Effect.ALLOW,
+    principals: allowed.map((entry) => new ArnPrincipal(asArn(entry, 'root'))),
+    actions: ['execute-api:Invoke'],
+    resources: [`execute-api:/${STAGE_NAME}/${HTTP_METHOD}${RESOURCE_PATTERN}`],
+  });
   const statements = [
-    new PolicyStatement({
-      effect: Effect.ALLOW,
-      principals: allowed.map((entry) => new ArnPrincipal(asArn(entry, 'root'))),
-      actions: ['execute-api:Invoke'],
-      resources: [`execute-api:/${STAGE_NAME}/${HTTP_METHOD}${RESOURCE_PATTERN}`],
-    }),
+    allow,
     // Within one account an IAM policy alone would also let a principal in; this Deny makes the list binding.
     new PolicyStatement({
       effect: Effect.DENY,
       principals: [new AnyPrincipal()],
       actions: ['execute-api:Invoke'],
       resources: ['execute-api:/*'],
-      conditions: { StringNotLike: { 'aws:PrincipalArn': allowed.map((entry) => asArn(entry, '*')) } },
+      conditions: { StringNotLike: { 'aws:PrincipalArn': Lazy.list({ produce: () => spared }) } },
     }),
   ];
   if (vpcEndpointIds.length > 0) {
@@ -208,5 +249,5 @@ function resourcePolicy(stack: Stack, principals: readonly string[], vpcEndpoint
       }),
     );
   }
-  return new PolicyDocument({ statements });
+  return { document: new PolicyDocument({ statements }), allow, spared };
 }

@@ -1,6 +1,7 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { didYouMean } from '../lambda/suggest.ts';
+import { BundlingError } from './bundling.ts';
 import { CryptogramServiceStack } from './cryptogram-service-stack.ts';
 import { DEFAULT_ENVIRONMENT, ENVIRONMENTS } from './environments.ts';
 import { readEnvironment, SETTING_KEYS, SettingsError } from './settings.ts';
@@ -58,8 +59,9 @@ if (import.meta.main) {
   try {
     buildApp();
   } catch (error) {
-    // A settings mistake is the operator's to fix: the message says what, a stack trace would only bury it.
-    if (!(error instanceof SettingsError)) throw error;
+    // A settings mistake or a machine that cannot bundle is the operator's to fix: the message says what, a
+    // stack trace would only bury it.
+    if (!(error instanceof SettingsError || error instanceof BundlingError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }

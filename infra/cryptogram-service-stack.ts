@@ -4,6 +4,7 @@ import { RESOURCE_PATH } from '../api/resource.ts';
 import { CryptogramApi } from './api.ts';
 import { Credentials } from './credentials.ts';
 import { CryptogramFunction } from './function.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { Monitoring } from './monitoring.ts';
 import { Release } from './release.ts';
 import type { Settings } from './settings.ts';
@@ -19,6 +20,7 @@ export class CryptogramServiceStack extends Stack {
   readonly api: CryptogramApi;
   readonly monitoring: Monitoring;
   readonly release: Release;
+  readonly heartbeat: Heartbeat | undefined;
 
   constructor(scope: Construct, id: string, props: CryptogramServiceStackProps) {
     super(scope, id, props);
@@ -27,38 +29,55 @@ export class CryptogramServiceStack extends Stack {
     this.credentials = new Credentials(this, 'Credentials', settings);
     this.service = new CryptogramFunction(this, 'Function', { settings, credentials: this.credentials });
     this.api = new CryptogramApi(this, 'Api', { settings, target: this.service.alias });
+    this.heartbeat = settings.heartbeat.enabled
+      ? new Heartbeat(this, 'Heartbeat', { settings, api: this.api, target: this.service.function })
+      : undefined;
     this.monitoring = new Monitoring(this, 'Monitoring', {
       settings,
       function: this.service.function,
       alias: this.service.alias,
       api: this.api.api,
       accessLogs: this.api.accessLogs,
+      heartbeat: this.heartbeat,
     });
     this.release = new Release(this, 'Release', {
       target: this.service,
       release: settings.release,
+      probe: settings.probe,
       stage: this.api.api.deploymentStage,
       alarmActionArn: settings.alarmActionArn,
     });
 
-    new CfnOutput(this, 'InvokeUrl', {
-      value: this.api.api.urlForPath(RESOURCE_PATH),
-      description: 'GET, SigV4-signed',
-    });
-    new CfnOutput(this, 'MethodArnPattern', {
-      value: this.api.methodArnPattern,
-      description: 'Resource for execute-api:Invoke in a caller IAM policy',
-    });
-    new CfnOutput(this, 'SecretArn', {
-      value: this.credentials.secret.secretArn,
-      description: 'Put {"client_id","client_secret"} here',
-    });
-    new CfnOutput(this, 'FunctionName', { value: this.service.function.functionName });
-    new CfnOutput(this, 'LiveAlias', { value: this.service.alias.functionArn, description: 'What the API invokes' });
-    new CfnOutput(this, 'DeploymentGroup', {
-      value: this.release.deploymentGroup.deploymentGroupName,
-      description: 'CodeDeploy group that shifts traffic between versions',
-    });
-    new CfnOutput(this, 'Application', { value: this.release.deploymentGroup.application.applicationName });
+    const output = (id: string, value: string, description?: string) =>
+      new CfnOutput(this, id, { value, ...(description && { description }) });
+    output('BaseUrl', this.api.baseUrl, 'Stage URL the client takes as baseUrl (createCryptogramClient)');
+    output(
+      'InvokeUrl',
+      this.api.api.urlForPath(RESOURCE_PATH),
+      'The method URL with {customer_id} and {instrument_id} placeholders, GET, SigV4-signed; not a base URL: ' +
+        'the client takes BaseUrl',
+    );
+    output('MethodArnPattern', this.api.methodArnPattern, 'Resource for execute-api:Invoke in a caller IAM policy');
+    output('SecretArn', this.credentials.secret.secretArn, 'Put {"client_id","client_secret"} here');
+    output('FunctionName', this.service.function.functionName);
+    output('LiveAlias', this.service.alias.functionArn, 'What the API invokes');
+    output(
+      'DeploymentGroup',
+      this.release.deploymentGroup.deploymentGroupName,
+      'CodeDeploy group that shifts traffic between versions',
+    );
+    output('Application', this.release.deploymentGroup.application.applicationName);
+    output(
+      'DashboardUrl',
+      `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
+      'The service dashboard: alarms, API, Cashfree, per-version shares and the heartbeat',
+    );
+    output('FunctionLogGroup', this.service.logGroup.logGroupName, "The function's one JSON line per call");
+    output('AccessLogGroup', this.api.accessLogs.logGroupName, "API Gateway's access log");
+    output('ExecutionLogGroup', this.api.executionLogs.logGroupName, "API Gateway's execution log (errors only)");
+    output('PreTrafficCheckLogGroup', this.release.preTrafficCheckLogs.logGroupName, 'One line per release verdict');
+    if (this.heartbeat) {
+      output('HeartbeatLogGroup', this.heartbeat.logGroup.logGroupName, 'One line per heartbeat, every minute');
+    }
   }
 }

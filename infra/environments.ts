@@ -18,6 +18,8 @@ export const ENVIRONMENTS = {
     reservedConcurrency: 10,
     release: { strategy: 'all-at-once' },
     createApiGatewayAccountRole: true,
+    // Off: a dev stack is often deployed without a filled secret, and the heartbeat would alarm all day.
+    heartbeat: { enabled: false },
   },
   staging: {
     account: '111111111111',
@@ -31,6 +33,7 @@ export const ENVIRONMENTS = {
     release: { strategy: 'canary', percent: 10, intervalMinutes: 5 },
     alarmActionArn: 'arn:aws:sns:ap-south-1:111111111111:payments-oncall-staging',
     createApiGatewayAccountRole: true,
+    heartbeat: { enabled: true },
   },
   prod: {
     account: '222222222222',
@@ -47,6 +50,7 @@ export const ENVIRONMENTS = {
     release: { strategy: 'canary', percent: 10, intervalMinutes: 5 },
     alarmActionArn: 'arn:aws:sns:ap-south-1:222222222222:payments-oncall',
     createApiGatewayAccountRole: true,
+    heartbeat: { enabled: true },
   },
 } satisfies Record<string, EnvironmentSettings>;
 

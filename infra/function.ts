@@ -1,21 +1,29 @@
-import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { dirname, join } from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Alias, Architecture, type IVersion, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Alias, type CfnAlias, type IVersion } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambda/config.ts';
+import { bundledFunction, ROOT } from './bundling.ts';
 import type { Credentials } from './credentials.ts';
 import { FUNCTION_BUNDLING } from './function-bundling.ts';
 import type { Settings } from './settings.ts';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export { ROOT };
 // A backstop well above the function's own 5 s request budget, and below API Gateway's 29 s integration limit.
 export const FUNCTION_TIMEOUT = Duration.seconds(10);
 export const LOG_RETENTION = RetentionDays.ONE_YEAR;
 /** The alias API Gateway invokes and CodeDeploy moves from version to version. */
 export const LIVE_ALIAS = 'live';
+
+/**
+ * The function's source map, which `cdk synth` writes beside the stack's template in the cloud assembly
+ * directory (`cdk.out/CryptogramService-<env>.function.mjs.map`) instead of into the deployed asset. Its
+ * sources are relative to the project root.
+ */
+export const sourceMapArtifact = (stackName: string): string => `${stackName}.function.mjs.map`;
 
 export interface CryptogramFunctionProps {
   settings: Pick<Settings, 'functionEnvironment' | 'reservedConcurrency' | 'provisionedConcurrency'>;
@@ -44,43 +52,52 @@ export class CryptogramFunction extends Construct {
     this.logGroup.grantWrite(role);
 
     const { reservedConcurrency, provisionedConcurrency } = settings;
-    this.function = new NodejsFunction(this, 'Handler', {
+    const mapName = sourceMapArtifact(Stack.of(this).stackName);
+    this.function = bundledFunction(this, 'Handler', {
       entry: `${ROOT}lambda/handler.ts`,
-      handler: 'handler',
-      projectRoot: ROOT,
-      depsLockFilePath: `${ROOT}package-lock.json`,
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
       memorySize: 512,
       timeout: FUNCTION_TIMEOUT,
       role,
       logGroup: this.logGroup,
-      loggingFormat: LoggingFormat.JSON,
-      tracing: Tracing.ACTIVE,
       reservedConcurrentExecutions: reservedConcurrency === 'none' ? undefined : reservedConcurrency,
       description: 'Returns a Cashfree network token cryptogram',
-      environment: {
-        ...settings.functionEnvironment,
-        [ENV.secretId]: credentials.secret.secretArn,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
+      // No NODE_OPTIONS=--enable-source-maps: no map ships, and the runtime would only pay for looking.
+      environment: { ...settings.functionEnvironment, [ENV.secretId]: credentials.secret.secretArn },
       // Old versions stay, so that CodeDeploy can shift traffic back to the one before.
       currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
-      bundling: FUNCTION_BUNDLING,
+      bundling: {
+        ...FUNCTION_BUNDLING,
+        // The map is moved out of the asset right after bundling: the asset hash is then the emitted code's
+        // alone, the same at any output path, and an edit that changes no emitted code (a comment) publishes
+        // no new version.
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir, outputDir) => [
+            [process.execPath, `${ROOT}infra/source-map-artifact.ts`, outputDir, join(dirname(outputDir), mapName)]
+              .map((word) => JSON.stringify(word))
+              .join(' '),
+          ],
+        },
+      },
     });
     credentials.grantRead(this.function);
 
     // currentVersion's logical id hashes the code and configuration, so every change publishes a new version.
     this.version = this.function.currentVersion;
-    this.alias = new Alias(this, 'Live', {
-      aliasName: LIVE_ALIAS,
-      version: this.version,
-      provisionedConcurrentExecutions: provisionedConcurrency?.min,
-    });
+    // No provisioned concurrency on the alias resource itself: Application Auto Scaling owns the number (see
+    // docs/release.md, "Provisioned concurrency and releases"). Lambda refuses a provisioned-concurrency change on
+    // an alias that routes to two versions, so a `min` set here would fail a deploy that also ships new code.
+    this.alias = new Alias(this, 'Live', { aliasName: LIVE_ALIAS, version: this.version });
     if (provisionedConcurrency) {
-      this.alias
-        .addAutoScaling({ minCapacity: provisionedConcurrency.min, maxCapacity: provisionedConcurrency.max })
-        .scaleOnUtilization({ utilizationTarget: provisionedConcurrency.utilizationTarget });
+      const scaling = this.alias.addAutoScaling({
+        minCapacity: provisionedConcurrency.min,
+        maxCapacity: provisionedConcurrency.max,
+      });
+      scaling.scaleOnUtilization({ utilizationTarget: provisionedConcurrency.utilizationTarget });
+      // Updated only once the alias update, and with it CodeDeploy's traffic shift, has finished: a new `min`
+      // then lands on an alias that routes to one version again.
+      scaling.node.addDependency(this.alias.node.defaultChild as CfnAlias);
     }
 
     Validations.of(role).acknowledge({

@@ -5,8 +5,11 @@ import { GATEWAY_REFUSALS, type GatewayRefusal } from '../api/gateway-responses.
 const KEEPS_ITS_OWN_STATUS = new Set(['DEFAULT_4XX', 'DEFAULT_5XX']);
 
 /**
- * API Gateway's own refusals, answered like the function: `{ "message", "code" }` with a lower-case code,
- * JSON, `no-store`, and API Gateway's request id as `x-request-id` (the caller's own never reaches here).
+ * API Gateway's own refusals, answered like the function: `{ "message", "code", "requestId" }` with a lower-case
+ * code, JSON and `no-store`. API Gateway documents gateway-response headers mapped only from `method.request.*`
+ * values and quoted literals, and `$context` variables in the body template; so its request id goes in the body
+ * (`$context.requestId`), and in the `x-amzn-RequestId` header API Gateway adds to every answer by itself. No
+ * `x-request-id` here: that header is the function's (contract §1).
  */
 export function addGatewayResponses(api: RestApi): void {
   for (const [name, refusal] of Object.entries(GATEWAY_REFUSALS) as Array<[string, GatewayRefusal]>) {
@@ -16,12 +19,11 @@ export function addGatewayResponses(api: RestApi): void {
       responseHeaders: {
         'content-type': "'application/json'",
         'cache-control': "'no-store'",
-        'x-request-id': 'context.requestId',
         ...(refusal.retryAfterSeconds !== undefined && { 'retry-after': `'${refusal.retryAfterSeconds}'` }),
       },
       templates: {
-        // messageString is API Gateway's message already quoted as a JSON string.
-        'application/json': `{"message":$context.error.messageString,"code":"${refusal.code}"}`,
+        // messageString is API Gateway's message already quoted as a JSON string; the request id is a plain token.
+        'application/json': `{"message":$context.error.messageString,"code":"${refusal.code}","requestId":"$context.requestId"}`,
       },
     });
   }

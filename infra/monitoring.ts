@@ -17,18 +17,22 @@ import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-log
 import { Construct } from 'constructs';
 import { METRIC, METRIC_DIMENSION, METRIC_NAMESPACE, VERSION_DIMENSION, VERSION_METRIC } from '../lambda/telemetry.ts';
 import { FUNCTION_TIMEOUT } from './function.ts';
+import type { Heartbeat } from './heartbeat.ts';
+import { minimumRequests } from './release.ts';
 import { runbookDescription } from './runbook.ts';
-import type { Settings } from './settings.ts';
+import { type Settings, shiftMinutes } from './settings.ts';
 
 /** Metric the access log's metric filter counts: requests API Gateway refused as throttled. */
 export const API_THROTTLED_METRIC = 'ApiThrottled';
 
 export interface MonitoringProps {
-  settings: Pick<Settings, 'reservedConcurrency' | 'provisionedConcurrency' | 'alarmActionArn'>;
+  settings: Pick<Settings, 'reservedConcurrency' | 'provisionedConcurrency' | 'alarmActionArn' | 'release'>;
   function: IFunction;
   alias: Alias;
   api: RestApi;
   accessLogs: ILogGroup;
+  /** Its alarm and metrics join the dashboard; absent where the environment runs no heartbeat. */
+  heartbeat?: Heartbeat | undefined;
 }
 
 interface AlarmSpec {
@@ -36,15 +40,23 @@ interface AlarmSpec {
   meaning: string;
   metric: IMetric;
   threshold: number;
+  /** Consecutive periods at or above the threshold before it fires; 1 unless said. */
+  periods?: number;
 }
+
+/** The share of the live alias's calls that overflowed the warm instances, per 5 minutes, that matters. */
+export const SPILLOVER_SHARE = 0.1;
+// CloudWatch evaluates at most a day of periods.
+const MAX_PERIODS_IN_A_DAY = 288;
 
 /** The alarms an on-call engineer acts on (each names its runbook section) and the service's dashboard. */
 export class Monitoring extends Construct {
   readonly alarms: Record<string, Alarm> = {};
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    const { settings, function: fn, alias, api, accessLogs } = props;
+    const { settings, function: fn, alias, api, accessLogs, heartbeat } = props;
     const period = Duration.minutes(5);
     const serviceMetric = (metricName: string, statistic = 'Sum'): Metric =>
       new Metric({
@@ -84,16 +96,25 @@ export class Monitoring extends Construct {
       },
       period,
     });
-    // A rate, so that one busy caller's bad ids do not page anyone at night, but a broken caller does.
-    const clientErrorRate = new MathExpression({
-      label: 'Share of API requests answered 4xx (0 below 20 requests)',
-      expression: 'IF(requests >= 20, FILL(errors, 0) / requests, 0)',
-      usingMetrics: {
-        requests: stage.metricCount({ period, statistic: 'Sum' }),
-        errors: stage.metricClientError({ period, statistic: 'Sum' }),
-      },
-      period,
-    });
+    // A rate, so that one busy caller's bad ids do not page anyone at night, but a broken caller does. The
+    // heartbeat's calls are taken out: each is a 4xx by design (404 for the probe ids), and at a few real calls
+    // every 5 minutes its 5 would make a fifth of the requests on their own.
+    const requests = stage.metricCount({ period, statistic: 'Sum' });
+    const errors = stage.metricClientError({ period, statistic: 'Sum' });
+    const clientErrorRate = heartbeat
+      ? new MathExpression({
+          label: "Share of callers' API requests answered 4xx, the heartbeat's left out (0 below 20 requests)",
+          expression:
+            'IF(requests - FILL(beats, 0) >= 20, (FILL(errors, 0) - FILL(beats, 0)) / (requests - FILL(beats, 0)), 0)',
+          usingMetrics: { requests, errors, beats: heartbeat.beats(period) },
+          period,
+        })
+      : new MathExpression({
+          label: 'Share of API requests answered 4xx (0 below 20 requests)',
+          expression: 'IF(requests >= 20, FILL(errors, 0) / requests, 0)',
+          usingMetrics: { requests, errors },
+          period,
+        });
 
     const specs: AlarmSpec[] = [
       {
@@ -173,11 +194,28 @@ export class Monitoring extends Construct {
       });
     }
     if (provisionedConcurrency) {
+      // During a release Lambda splits the alias's warm instances between the two versions by weight, so the
+      // new version's share spills over (2 instances at 10% is a fifth of one) until the shift ends. A share of
+      // a tenth, with enough calls to count, held longer than two versions ever share the alias: a steady
+      // overflow pages, a release does not.
+      const releasePeriods = Math.ceil(shiftMinutes(settings.release) / 5) + 2;
+      const threshold = SPILLOVER_SHARE;
       specs.push({
         id: 'ProvisionedConcurrencySpillover',
-        meaning: 'Calls overflowed the provisioned instances and paid a cold start',
-        metric: alias.metric('ProvisionedConcurrencySpilloverInvocations', { period, statistic: 'Sum' }),
-        threshold: 1,
+        meaning:
+          'A tenth or more of the calls overflowed the provisioned instances and paid a cold start, for longer ' +
+          'than a release shifts traffic',
+        metric: new MathExpression({
+          label: `Share of calls that spilled over (0 below ${minimumRequests(threshold)} calls in 5 minutes)`,
+          expression: `IF(calls >= ${minimumRequests(threshold)}, FILL(spilled, 0) / calls, 0)`,
+          usingMetrics: {
+            calls: alias.metricInvocations({ period, statistic: 'Sum' }),
+            spilled: alias.metric('ProvisionedConcurrencySpilloverInvocations', { period, statistic: 'Sum' }),
+          },
+          period,
+        }),
+        threshold,
+        periods: Math.min(MAX_PERIODS_IN_A_DAY, Math.max(3, releasePeriods)),
       });
     }
 
@@ -187,7 +225,7 @@ export class Monitoring extends Construct {
       const alarm = new Alarm(this, `${spec.id}Alarm`, {
         metric: spec.metric,
         threshold: spec.threshold,
-        evaluationPeriods: 1,
+        evaluationPeriods: spec.periods ?? 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: runbookDescription(spec.id, spec.meaning),
@@ -206,9 +244,23 @@ export class Monitoring extends Construct {
         period: Duration.minutes(1),
       });
 
-    new Dashboard(this, 'Dashboard', {
+    const shownAlarms = [...(heartbeat ? [heartbeat.alarm] : []), ...Object.values(this.alarms)];
+    this.dashboard = new Dashboard(this, 'Dashboard', {
       widgets: [
-        [new AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24 })],
+        [new AlarmStatusWidget({ title: 'Alarms', alarms: shownAlarms, width: 24 })],
+        ...(heartbeat
+          ? [
+              [
+                new GraphWidget({
+                  title: 'Heartbeat: the whole chain answered the probe ids (1) or not (0), and how long it took',
+                  left: [heartbeat.success],
+                  leftYAxis: { min: 0, max: 1 },
+                  right: [heartbeat.latency],
+                  width: 24,
+                }),
+              ],
+            ]
+          : []),
         [
           new GraphWidget({
             title: 'API requests, errors and throttling',

@@ -1,29 +1,57 @@
 import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import {
   type ILambdaDeploymentConfig,
   LambdaDeploymentConfig,
   LambdaDeploymentGroup,
   TrafficRouting,
 } from 'aws-cdk-lib/aws-codedeploy';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { STAGE_NAME } from '../api/resource.ts';
 import { METRIC_DIMENSION, METRIC_NAMESPACE, VERSION_DIMENSION, VERSION_METRIC } from '../lambda/telemetry.ts';
-import { type CryptogramFunction, LIVE_ALIAS, LOG_RETENTION, ROOT } from './function.ts';
-import { TARGET_VERSION_ENV } from './functions/pre-traffic-check.ts';
+import { bundledFunction, ROOT } from './bundling.ts';
+import { type CryptogramFunction, LIVE_ALIAS, LOG_RETENTION } from './function.ts';
+import { type Probe, probeEnvironment, TARGET_VERSION_ENV } from './functions/probe.ts';
 import { runbookDescription } from './runbook.ts';
 import type { Release as ReleaseSettings } from './settings.ts';
 
 /** The share of the new version's answers (or Cashfree calls) failing, per minute, that rolls a release back. */
 export const NEW_VERSION_FAILURE_SHARE = 0.2;
+/** The hook function's timeout: the check's own 40 s budget plus its report to CodeDeploy. */
+export const PRE_TRAFFIC_CHECK_TIMEOUT = Duration.seconds(60);
+
+/**
+ * Requests a minute needs before its share counts: the fewest for which one failure alone stays below the
+ * threshold. Below it the share is taken as 0, so one 5xx among a handful of calls never rolls a release back.
+ */
+export const minimumRequests = (threshold: number): number => Math.floor(1 / threshold) + 1;
+
+/** `IF(requests >= N, failures / requests, 0)` per minute: a share that counts only with enough requests. */
+function guardedShare(label: string, requests: IMetric, failures: IMetric, threshold: number): MathExpression {
+  return new MathExpression({
+    label: `${label} (0 below ${minimumRequests(threshold)} requests a minute)`,
+    expression: `IF(requests >= ${minimumRequests(threshold)}, FILL(failures, 0) / requests, 0)`,
+    usingMetrics: { requests, failures },
+    period: Duration.minutes(1),
+  });
+}
 
 export interface ReleaseProps {
   target: CryptogramFunction;
   release: ReleaseSettings;
+  /** What the pre-traffic check asks the new version for, besides the invalid id. */
+  probe: Probe;
   /** Watched during each shift: the API stage that answers through the alias. */
   stage: Stage;
   alarmActionArn: string | undefined;
@@ -36,6 +64,7 @@ export interface ReleaseProps {
 export class Release extends Construct {
   readonly deploymentGroup: LambdaDeploymentGroup;
   readonly preTrafficCheck: NodejsFunction;
+  readonly preTrafficCheckLogs: LogGroup;
   /** Errors of the new version alone, which the old version's traffic cannot dilute during a canary. */
   readonly newVersionErrors: Alarm;
   /** The new version's own share of 5xx answers: the failures it handles, which `Errors` never counts. */
@@ -45,7 +74,7 @@ export class Release extends Construct {
   /** The stage's 5xx share, at a threshold the new version's share of traffic alone can cross. */
   readonly serverErrorRate: Alarm;
 
-  constructor(scope: Construct, id: string, { target, release, stage, alarmActionArn }: ReleaseProps) {
+  constructor(scope: Construct, id: string, { target, release, probe, stage, alarmActionArn }: ReleaseProps) {
     super(scope, id);
     const { function: fn, version } = target;
 
@@ -69,21 +98,28 @@ export class Release extends Construct {
       alarmDescription: runbookDescription('NewVersionErrors', 'The version being released crashed or timed out'),
     });
 
-    // The function's own per-version metrics (lambda/telemetry.ts): each invocation writes 0 or 1, so the
-    // Average is the new version's share alone, however much traffic the old version still serves. A fifth,
-    // in two consecutive minutes: a version failing every call fires within the canary's first minutes, one
-    // stray 5xx among a few calls does not, and a minute without calls (low traffic) breaches nothing.
-    const versionShare = (metricName: string): Metric =>
+    // The function's own per-version metrics (lambda/telemetry.ts): each invocation writes 0 or 1, so Sum is the
+    // failures and SampleCount the calls of the new version alone, however much traffic the old version still
+    // serves. Two minutes running at a fifth or more, each with enough calls to count: a version failing every
+    // call fires within the canary's first minutes once it gets six calls a minute, one stray 5xx never does,
+    // and a minute without calls (missing data) breaches nothing: a quiet canary proves nothing either way, and
+    // the pre-traffic check has already driven the whole path of the version once.
+    const versionMetric = (metricName: string, statistic: string): Metric =>
       new Metric({
         namespace: METRIC_NAMESPACE,
         metricName,
         dimensionsMap: { [METRIC_DIMENSION]: fn.functionName, [VERSION_DIMENSION]: version.version },
-        statistic: 'Average',
+        statistic,
         period: Duration.minutes(1),
       });
-    const shareAlarm = (alarmId: string, metricName: string, meaning: string): Alarm =>
+    const shareAlarm = (alarmId: string, metricName: string, label: string, meaning: string): Alarm =>
       new Alarm(this, `${alarmId}Alarm`, {
-        metric: versionShare(metricName),
+        metric: guardedShare(
+          label,
+          versionMetric(metricName, 'SampleCount'),
+          versionMetric(metricName, 'Sum'),
+          NEW_VERSION_FAILURE_SHARE,
+        ),
         threshold: NEW_VERSION_FAILURE_SHARE,
         evaluationPeriods: 2,
         datapointsToAlarm: 2,
@@ -94,11 +130,13 @@ export class Release extends Construct {
     this.newVersionServerErrors = shareAlarm(
       'NewVersionServerErrors',
       VERSION_METRIC.serverErrorAnswer,
+      "The new version's share of 5xx answers",
       'The version being released answered 5xx to a fifth or more of its calls, two minutes running',
     );
     this.newVersionUpstreamFailures = shareAlarm(
       'NewVersionUpstreamFailures',
       VERSION_METRIC.upstreamFailure,
+      "The new version's share of failed Cashfree calls",
       'A fifth or more of the Cashfree calls of the version being released failed, two minutes running',
     );
 
@@ -106,11 +144,29 @@ export class Release extends Construct {
     // 502 for a malformed proxy answer, 503 when the version cannot be invoked, 504 at its 29 s. The stage
     // cannot tell versions apart, so the threshold is half the new version's share of traffic (at most 5%):
     // a version whose every answer turns into a gateway 5xx crosses it even when the old one answers the rest.
+    // Two minutes running, each with enough requests, for the same reasons as above.
     const sharePercent = release.strategy === 'all-at-once' ? 100 : release.percent;
+    const stageThreshold = Math.min(0.05, sharePercent / 200);
+    // Dimensions by name, not by reference to the stage: the alias waits for this alarm's deployment group, and
+    // a reference would close the loop stage -> deployment -> method -> alias.
+    const stageMetric = (metricName: string): Metric =>
+      new Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        dimensionsMap: { ApiName: stage.restApi.restApiName, Stage: STAGE_NAME },
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+      });
     this.serverErrorRate = new Alarm(this, 'ReleaseServerErrorRateAlarm', {
-      metric: stage.metricServerError({ period: Duration.minutes(1), statistic: 'Average' }),
-      threshold: Math.min(0.05, sharePercent / 200),
-      evaluationPeriods: 1,
+      metric: guardedShare(
+        "The stage's share of 5xx answers",
+        stageMetric('Count'),
+        stageMetric('5XXError'),
+        stageThreshold,
+      ),
+      threshold: stageThreshold,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: runbookDescription('ReleaseServerErrorRate', 'A share of API answers were 5xx'),
@@ -125,7 +181,11 @@ export class Release extends Construct {
       for (const alarm of releaseAlarms) alarm.addAlarmAction({ bind: () => ({ alarmActionArn }) });
     }
 
-    this.preTrafficCheck = this.preTrafficCheckFunction(target);
+    this.preTrafficCheckLogs = new LogGroup(this, 'PreTrafficCheckLogs', {
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.preTrafficCheck = this.preTrafficCheckFunction(target, probe, this.preTrafficCheckLogs);
 
     this.deploymentGroup = new LambdaDeploymentGroup(this, 'DeploymentGroup', {
       alias: target.alias,
@@ -136,6 +196,14 @@ export class Release extends Construct {
       preHook: this.preTrafficCheck,
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
+    // The alias update is what starts a CodeDeploy deployment, and CloudFormation orders nothing by an
+    // UpdatePolicy's references: without these, a release could run the previous hook (testing the previous
+    // version) or the previous alarms.
+    target.alias.node.addDependency(
+      this.preTrafficCheck,
+      this.preTrafficCheck.role ?? this.preTrafficCheck,
+      this.deploymentGroup,
+    );
     Validations.of(this.deploymentGroup.role).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
       reason:
@@ -162,48 +230,57 @@ export class Release extends Construct {
     });
   }
 
-  private preTrafficCheckFunction({ function: fn, version }: CryptogramFunction): NodejsFunction {
-    const logGroup = new LogGroup(this, 'PreTrafficCheckLogs', {
-      retention: LOG_RETENTION,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+  private preTrafficCheckFunction(
+    { function: fn, version }: CryptogramFunction,
+    probe: Probe,
+    logGroup: LogGroup,
+  ): NodejsFunction {
     const role = new Role(this, 'PreTrafficCheckRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: 'Pre-traffic check: invoke the version under release, report to CodeDeploy, write its logs',
     });
     logGroup.grantWrite(role);
-    const check = new NodejsFunction(this, 'PreTrafficCheck', {
+    // Every published version of the one function, by a pattern that stays the same from release to release:
+    // a grant naming the version would change the policy on every release and race IAM's propagation against
+    // CodeDeploy calling the hook. The alias and $LATEST are denied: a probe through them would test the
+    // version callers already have.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${fn.functionArn}:*`] }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: ['lambda:InvokeFunction'],
+        resources: [`${fn.functionArn}:${LIVE_ALIAS}`, `${fn.functionArn}:$LATEST`],
+      }),
+    );
+    const check = bundledFunction(this, 'PreTrafficCheck', {
       entry: `${ROOT}infra/functions/pre-traffic-check.ts`,
-      handler: 'handler',
-      projectRoot: ROOT,
-      depsLockFilePath: `${ROOT}package-lock.json`,
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
       memorySize: 256,
-      // Long enough for a cold start of the new version and one report; CodeDeploy waits up to an hour.
-      timeout: Duration.seconds(60),
+      timeout: PRE_TRAFFIC_CHECK_TIMEOUT,
       role,
       logGroup,
-      loggingFormat: LoggingFormat.JSON,
-      tracing: Tracing.ACTIVE,
-      description: `Pre-traffic check of ${fn.node.path}: an invalid id must get the 400 JSON answer`,
+      description:
+        `Pre-traffic check of ${fn.node.path}: an invalid id must get the 400 JSON answer, ` +
+        "the probe ids Cashfree's answer for an unknown card",
       // The version ARN changes with every release, which also makes CloudFormation update this function first.
-      environment: { [TARGET_VERSION_ENV]: version.functionArn },
+      environment: { [TARGET_VERSION_ENV]: version.functionArn, ...probeEnvironment(probe) },
       bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        // The runtime's SDK is fine here: the hook makes two calls per deployment, far from any latency budget.
+        // The runtime's SDK is fine here: the hook makes a few calls per deployment, far from any latency budget.
         externalModules: ['@aws-sdk/*'],
-        forceDockerBundling: false,
       },
     });
-    // Only the version under release, not $LATEST or the alias.
-    version.grantInvoke(check);
 
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping; AWS requires "*".',
+    });
+    const functionId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${functionId}.Arn>:*]`,
+      reason:
+        'The versions of the one cryptogram function, by a pattern stable across releases; its live alias and ' +
+        '$LATEST are denied in the same policy, so only published versions can be invoked.',
     });
     Validations.of(check).acknowledge({
       id: 'Serverless-LambdaDLQ',

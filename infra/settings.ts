@@ -1,11 +1,20 @@
 import { ENV, readConfig } from '../lambda/config.ts';
+import { parseInstrumentIds } from '../lambda/request.ts';
 import { didYouMean } from '../lambda/suggest.ts';
 import { ARN_KINDS, type ArnKind, arnParts, principalProblem } from './arns.ts';
+import { PROBE_ANSWERS, PROBE_DEFAULTS, type Probe } from './functions/probe.ts';
 
 /** How a new function version takes traffic. CodeDeploy shifts it and rolls back on a failed check or alarm. */
 export type Release =
   | { strategy: 'all-at-once' }
   | { strategy: 'canary' | 'linear'; percent: number; intervalMinutes: number };
+
+/** How long two versions share the alias during a release: from the first shift to the last. */
+export function shiftMinutes(release: Release): number {
+  if (release.strategy === 'all-at-once') return 0;
+  if (release.strategy === 'canary') return release.intervalMinutes;
+  return (Math.ceil(100 / release.percent) - 1) * release.intervalMinutes;
+}
 
 /** Values the function reads from its environment (`lambda/config.ts` checks them; see the README). */
 export interface CashfreeSettings {
@@ -19,6 +28,19 @@ export interface CashfreeSettings {
   maxAttempts?: number;
   requestBudgetMs?: number;
   credentialsTimeoutMs?: number;
+}
+
+/** Where the heartbeat runs when the API is private: in the callers' VPC, calling through one of its endpoints. */
+export interface HeartbeatVpc {
+  subnetIds: readonly string[];
+  securityGroupIds: readonly string[];
+  /** The `execute-api` endpoint those subnets reach; one of `endpoint.vpcEndpointIds`. */
+  vpcEndpointId: string;
+}
+
+export interface HeartbeatSettings {
+  enabled: boolean;
+  vpc?: HeartbeatVpc;
 }
 
 /** One deployable environment, as written in `infra/environments.ts`. */
@@ -45,12 +67,21 @@ export interface EnvironmentSettings {
   wafWebAclArn?: string;
   /** Sets the account-and-region-wide role API Gateway logs with; false when the account already has one. */
   createApiGatewayAccountRole: boolean;
+  /**
+   * The ids the pre-traffic check and the heartbeat ask for, and the status that counts as "authenticated and
+   * routed" (404, or 400 where Cashfree answers an unknown customer so). Unset parts take `PROBE_DEFAULTS`.
+   */
+  probe?: Partial<Probe>;
+  /** A call through the whole chain every minute, alarmed when it fails; unset: on in every environment but dev. */
+  heartbeat?: HeartbeatSettings;
 }
 
-/** The settings the constructs use: checked, with the function's environment variables worked out. */
-export interface Settings extends EnvironmentSettings {
+/** The settings the constructs use: checked, with the defaults filled in and the function's environment worked out. */
+export interface Settings extends Omit<EnvironmentSettings, 'probe' | 'heartbeat'> {
   name: string;
   functionEnvironment: Record<string, string>;
+  probe: Probe;
+  heartbeat: HeartbeatSettings;
 }
 
 /** A bad setting: one message listing every problem, meant for a person, so it is printed without a stack. */
@@ -73,6 +104,8 @@ const ENVIRONMENT_KEYS = [
   'alarmActionArn',
   'wafWebAclArn',
   'createApiGatewayAccountRole',
+  'probe',
+  'heartbeat',
 ] as const satisfies ReadonlyArray<keyof EnvironmentSettings>;
 
 // Each function variable and the setting it comes from, so the function's own checks name the setting.
@@ -138,7 +171,16 @@ export function readEnvironment(name: string, raw: unknown): Settings {
   const at = (key: string): string => `${name}.${key}`;
   unknownKeys(name, raw, ENVIRONMENT_KEYS, problems);
   for (const key of ENVIRONMENT_KEYS) {
-    const optional = ['account', 'region', 'secretArn', 'provisionedConcurrency', 'alarmActionArn', 'wafWebAclArn'];
+    const optional = [
+      'account',
+      'region',
+      'secretArn',
+      'provisionedConcurrency',
+      'alarmActionArn',
+      'wafWebAclArn',
+      'probe',
+      'heartbeat',
+    ];
     if (raw[key] === undefined && !optional.includes(key)) problems.push(`${at(key)} is required`);
   }
 
@@ -243,10 +285,103 @@ export function readEnvironment(name: string, raw: unknown): Settings {
     problems.push(`${at('createApiGatewayAccountRole')} must be true or false`);
   }
 
+  const probe = readProbeSetting(at('probe'), raw.probe, problems);
+  const vpcEndpointIds = isObject(endpoint) && Array.isArray(endpoint.vpcEndpointIds) ? endpoint.vpcEndpointIds : [];
+  const heartbeat = readHeartbeat(at('heartbeat'), raw.heartbeat, name, vpcEndpointIds, problems);
+
   if (problems.length > 0) {
     throw new SettingsError(`Invalid settings in infra/environments.ts:\n  - ${problems.join('\n  - ')}`);
   }
-  return { ...(raw as unknown as EnvironmentSettings), name, functionEnvironment };
+  return { ...(raw as unknown as EnvironmentSettings), name, functionEnvironment, probe, heartbeat };
+}
+
+function readProbeSetting(path: string, raw: unknown, problems: Problems): Probe {
+  if (raw === undefined) return { ...PROBE_DEFAULTS };
+  if (!isObject(raw)) {
+    problems.push(`${path} must be { customerId, instrumentId, expected } or left out`);
+    return { ...PROBE_DEFAULTS };
+  }
+  unknownKeys(path, raw, ['customerId', 'instrumentId', 'expected'], problems);
+  const probe = { ...PROBE_DEFAULTS, ...raw } as Probe;
+  const parameters = { customerId: 'customer_id', instrumentId: 'instrument_id' } as const;
+  for (const [key, parameter] of Object.entries(parameters) as Array<[keyof typeof parameters, string]>) {
+    const id = probe[key];
+    if (typeof id !== 'string') {
+      problems.push(`${path}.${key} must be a string`);
+      continue;
+    }
+    try {
+      // The function's own rule: an id it would refuse could never reach Cashfree.
+      parseInstrumentIds({ customer_id: 'x', instrument_id: 'x', [parameter]: encodeURIComponent(id) });
+    } catch (error) {
+      problems.push(`${path}.${key}: ${error instanceof Error ? error.message : 'not a valid id'}`);
+    }
+  }
+  if (!Object.hasOwn(PROBE_ANSWERS, String(probe.expected)) || typeof probe.expected !== 'number') {
+    problems.push(
+      `${path}.expected must be 404 (Cashfree's documented answer for an unknown card) or 400; ` +
+        'never 401, 403, 5xx or 200, which would pass a refused key pair, a failing version or a real card',
+    );
+  }
+  return probe;
+}
+
+function readHeartbeat(
+  path: string,
+  raw: unknown,
+  environmentName: string,
+  vpcEndpointIds: readonly unknown[],
+  problems: Problems,
+): HeartbeatSettings {
+  const privateApi = vpcEndpointIds.length > 0;
+  if (raw === undefined) {
+    const enabled = environmentName !== 'dev';
+    if (enabled && privateApi) problems.push(privateHeartbeatProblem(path));
+    return { enabled };
+  }
+  if (!isObject(raw)) {
+    problems.push(`${path} must be { enabled } or { enabled, vpc }`);
+    return { enabled: false };
+  }
+  unknownKeys(path, raw, ['enabled', 'vpc'], problems);
+  if (typeof raw.enabled !== 'boolean') problems.push(`${path}.enabled must be true or false`);
+  const { vpc } = raw;
+  if (vpc === undefined) {
+    if (raw.enabled === true && privateApi) problems.push(privateHeartbeatProblem(path));
+    return raw as unknown as HeartbeatSettings;
+  }
+  if (!privateApi) problems.push(`${path}.vpc applies only to a private API (endpoint.vpcEndpointIds)`);
+  if (!isObject(vpc)) {
+    problems.push(`${path}.vpc must be { subnetIds, securityGroupIds, vpcEndpointId }`);
+    return raw as unknown as HeartbeatSettings;
+  }
+  unknownKeys(`${path}.vpc`, vpc, ['subnetIds', 'securityGroupIds', 'vpcEndpointId'], problems);
+  idList(`${path}.vpc.subnetIds`, vpc.subnetIds, /^subnet-[0-9a-f]{8,17}$/, 'subnet id (subnet-...)', problems);
+  idList(
+    `${path}.vpc.securityGroupIds`,
+    vpc.securityGroupIds,
+    /^sg-[0-9a-f]{8,17}$/,
+    'security group id (sg-...)',
+    problems,
+  );
+  if (privateApi && !vpcEndpointIds.includes(vpc.vpcEndpointId)) {
+    problems.push(`${path}.vpc.vpcEndpointId must be one of endpoint.vpcEndpointIds`);
+  }
+  return raw as unknown as HeartbeatSettings;
+}
+
+const privateHeartbeatProblem = (path: string): string =>
+  `${path}.vpc is required for a private API: the heartbeat must call from where callers do, through the VPC ` +
+  'endpoint ({ subnetIds, securityGroupIds, vpcEndpointId }), or set enabled: false';
+
+function idList(path: string, value: unknown, pattern: RegExp, what: string, problems: Problems): void {
+  if (!Array.isArray(value) || value.length === 0) {
+    problems.push(`${path} must list at least one ${what}`);
+    return;
+  }
+  for (const id of value) {
+    if (!(typeof id === 'string' && pattern.test(id))) problems.push(`${path}: ${String(id)} is not a ${what}`);
+  }
 }
 
 function checkRelease(path: string, release: unknown, problems: Problems): void {

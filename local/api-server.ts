@@ -3,8 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { GATEWAY_REFUSALS, type GatewayRefusal } from '../api/gateway-responses.ts';
 import { HTTP_METHOD } from '../api/resource.ts';
-import { listen, type RequestListener, type RunningServer, readBody, sendJson } from './http.ts';
+import { listen, type RequestListener, type RunningServer, readBodyUpTo, sendJson } from './http.ts';
 import { apiGatewayEvent, type CallerIdentity, callerIdentity, lambdaContext } from './lambda-event.ts';
+import { ownHosts } from './own-hosts.ts';
 import { DEFAULT_OPENAPI_FILE, serveReference } from './reference-page.ts';
 import { type LocalIam, type SignatureVerdict, verifySignature } from './sigv4.ts';
 
@@ -48,24 +49,36 @@ export interface LocalApiOptions {
 // One resource, one method, as the stack deploys it. An empty segment matches nothing, as in API Gateway.
 const ROUTE = /^\/customers\/([^/]+)\/instruments\/([^/]+)\/cryptogram$/;
 
+/** API Gateway's REST API payload quota; it answers a larger request 413 without passing anything on. */
+export const MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024;
+
+// Refusals API Gateway gives no response type of its own, so DEFAULT_4XX answers them at their own status.
+const UNKNOWN_KEY: GatewayRefusal = { ...GATEWAY_REFUSALS.default4xx, status: 403 };
+const REQUEST_TOO_LARGE: GatewayRefusal = { ...GATEWAY_REFUSALS.default4xx, status: 413, message: 'Request Too Long' };
+
 const SIGNATURE_REFUSALS: Record<Exclude<SignatureVerdict, { ok: true }>['refusal'], GatewayRefusal> = {
   missing: GATEWAY_REFUSALS.missingAuthenticationToken,
   invalid: GATEWAY_REFUSALS.invalidSignature,
   expired: GATEWAY_REFUSALS.invalidSignature,
-  // API Gateway answers an unknown key with 403 and no response type of its own: DEFAULT_4XX, at 403.
-  unknown_key: { ...GATEWAY_REFUSALS.default4xx, status: 403 },
+  unknown_key: UNKNOWN_KEY,
+  wrong_host: UNKNOWN_KEY,
 };
 
-/** API Gateway's own refusal, in the `{ message, code }` shape the stack's gateway responses give it. */
+/** API Gateway's request id header, which it adds to every answer, its own refusals and the function's alike. */
+const AMZN_REQUEST_ID = 'x-amzn-RequestId';
+
+/**
+ * API Gateway's own refusal, as the stack's gateway responses shape it: `{ message, code, requestId }` with
+ * API Gateway's request id in the body and in `x-amzn-RequestId`, and no `x-request-id` (contract §1).
+ */
 function refuse(res: ServerResponse, refusal: GatewayRefusal, requestId: string, message = refusal.message) {
   sendJson(
     res,
     refusal.status,
-    { message, code: refusal.code },
+    { message, code: refusal.code, requestId },
     {
       'cache-control': 'no-store',
-      'x-request-id': requestId,
-      'x-amzn-requestid': requestId,
+      [AMZN_REQUEST_ID]: requestId,
       ...(refusal.retryAfterSeconds !== undefined && { 'retry-after': String(refusal.retryAfterSeconds) }),
     },
   );
@@ -113,14 +126,20 @@ function errorCodeOf(result: APIGatewayProxyResult): string | undefined {
 }
 
 /**
- * API Gateway's part, locally: matches the one resource and method, checks the SigV4 signature when `iam` is
- * set, builds the REST v1 event and context, and writes the handler's answer. Whatever the deployed gateway
- * refuses by itself (unknown routes and methods, missing or bad signatures, a function that fails) gets the
- * same status and JSON here, from `GATEWAY_REFUSALS`.
+ * API Gateway's part, locally: caps the body at 10 MB, matches the one resource and method, checks the SigV4
+ * signature when `iam` is set, builds the REST v1 event and context, and writes the handler's answer with
+ * API Gateway's request id added. Whatever the deployed gateway refuses by itself (an oversized body, unknown
+ * routes and methods, missing or bad signatures, a function that fails) gets the same status and JSON here,
+ * from `GATEWAY_REFUSALS`.
  */
 export function startLocalApi(options: LocalApiOptions): Promise<RunningServer> {
-  const { handler, control, iam, onAnswer, functionTimeoutMs = 10_000 } = options;
+  const { handler, control, iam, onAnswer, functionTimeoutMs = 10_000, host = '127.0.0.1' } = options;
   const openApiFile = options.openApiFile ?? DEFAULT_OPENAPI_FILE;
+  let hosts: { port: number; names: ReadonlySet<string> } | undefined;
+  const hostsOf = (port = 0) => {
+    if (hosts?.port !== port) hosts = { port, names: ownHosts(host, port) };
+    return hosts.names;
+  };
 
   return listen(
     async (req, res) => {
@@ -129,7 +148,9 @@ export function startLocalApi(options: LocalApiOptions): Promise<RunningServer> 
       const url = req.url ?? '/';
       const path = url.split('?')[0] ?? '/';
       if (path === '/__local' || path.startsWith('/__local/')) {
-        if (method === 'GET' && (await serveReference(path, res, openApiFile))) return;
+        if (method === 'GET' && (await serveReference(path, req, res, { openApiFile, signatureRequired: !!iam }))) {
+          return;
+        }
         if (control) return control(req, res);
         return sendJson(res, 404, { message: 'No such local control', code: 'not_found' });
       }
@@ -153,15 +174,20 @@ export function startLocalApi(options: LocalApiOptions): Promise<RunningServer> 
         answered(refusal.status, refusal.code);
       };
 
+      const body = await readBodyUpTo(req, MAX_REQUEST_BODY_BYTES);
+      if (body === undefined) {
+        // The rest of the body is never read: the connection closes after the answer.
+        res.setHeader('connection', 'close');
+        return refuseWith(REQUEST_TOO_LARGE);
+      }
       // API Gateway matches the route before it looks at the signature, and a REST API answers an unknown
       // route or method with this refusal, signed or not.
       if (!route || method !== HTTP_METHOD) return refuseWith(GATEWAY_REFUSALS.missingAuthenticationToken);
 
       let identity: CallerIdentity | undefined;
       if (iam) {
-        const body = await readBody(req);
         const verdict = await verifySignature(
-          { method, url, headers: req.headers, body: body ? Buffer.from(body) : undefined },
+          { method, target: url, headers: req.headersDistinct, body, ownHosts: hostsOf(req.socket.localPort) },
           iam,
         );
         if (!verdict.ok) return refuseWith(SIGNATURE_REFUSALS[verdict.refusal], verdict.message);
@@ -187,7 +213,7 @@ export function startLocalApi(options: LocalApiOptions): Promise<RunningServer> 
       }
       const { result } = outcome;
       // API Gateway adds its own request id to every answer it passes on.
-      res.writeHead(result.statusCode, { ...result.headers, 'x-amzn-requestid': gatewayRequestId } as Record<
+      res.writeHead(result.statusCode, { ...result.headers, [AMZN_REQUEST_ID]: gatewayRequestId } as Record<
         string,
         string
       >);
@@ -198,6 +224,6 @@ export function startLocalApi(options: LocalApiOptions): Promise<RunningServer> 
       });
     },
     options.port,
-    options.host,
+    host,
   );
 }

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 import { sendJson } from './http.ts';
 
 export const OPENAPI_PATH = '/__local/openapi.yaml';
@@ -50,18 +51,62 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
+export interface ReferenceOptions {
+  openApiFile: string;
+  /** `LOCAL_AUTH=iam`: every call must be signed, which the page cannot do in a browser. */
+  signatureRequired: boolean;
+}
+
+// What a browser sends as Host; anything else is not echoed into the document.
+const HOST_HEADER = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+const SIGNING_NOTE =
+  '**Served by `npm start` with `LOCAL_AUTH=iam`:** this local server wants every call SigV4-signed, and ' +
+  'this page cannot sign in the browser, so "Try it out" gets API Gateway\'s 403 ' +
+  '`missing_authentication_token`. Use the `curl --aws-sigv4` line or the client example the ready line ' +
+  'prints, or start without `LOCAL_AUTH` to try calls from this page.';
+
 /**
- * Serves the OpenAPI document and a rendered reference page for it. Answers `true` when `path` was one of
- * them, so the caller can route everything else.
+ * The repository's document with this server first in its server list, so the page's "Try it out" calls the
+ * server that serves it; the deployed stage URL template stays as the second entry.
  */
-export async function serveReference(path: string, res: ServerResponse, openApiFile: string): Promise<boolean> {
+export function localDocument(document: string, localUrl: string, signatureRequired: boolean): string {
+  const openApi = parse(document) as { info?: { description?: string }; servers?: unknown[] };
+  const local = {
+    url: localUrl,
+    description: signatureRequired
+      ? 'This local server (npm start, LOCAL_AUTH=iam): signed calls only, which this page cannot make.'
+      : 'This local server (npm start): the real handler behind a local API Gateway, no signature check.',
+  };
+  openApi.servers = [local, ...(openApi.servers ?? [])];
+  if (signatureRequired && openApi.info) {
+    openApi.info.description = `${SIGNING_NOTE}\n\n${openApi.info.description ?? ''}`;
+  }
+  return stringify(openApi, { lineWidth: 0 });
+}
+
+function localUrlOf(req: IncomingMessage): string {
+  const host = req.headers.host ?? '';
+  return HOST_HEADER.test(host) ? `http://${host}` : `http://127.0.0.1:${req.socket.localPort}`;
+}
+
+/**
+ * Serves the OpenAPI document and a rendered reference page for it. Answers `true` when the request was for
+ * one of them, so the caller can route everything else.
+ */
+export async function serveReference(
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: ReferenceOptions,
+): Promise<boolean> {
   if (path === OPENAPI_PATH) {
-    const document = await readFile(openApiFile, 'utf8').catch(() => undefined);
+    const document = await readFile(options.openApiFile, 'utf8').catch(() => undefined);
     if (document === undefined) {
-      sendJson(res, 404, { message: `No OpenAPI document at ${openApiFile}`, code: 'not_found' });
+      sendJson(res, 404, { message: `No OpenAPI document at ${options.openApiFile}`, code: 'not_found' });
     } else {
       res.writeHead(200, { 'content-type': 'application/yaml; charset=utf-8', 'cache-control': 'no-cache' });
-      res.end(document);
+      res.end(localDocument(document, localUrlOf(req), options.signatureRequired));
     }
     return true;
   }

@@ -1,4 +1,6 @@
-import { ENV } from '../lambda/config.ts';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { ConfigError, ENV } from '../lambda/config.ts';
 import { DEMO_INSTRUMENTS } from './cashfree-simulator.ts';
 import { localControl } from './control.ts';
 import {
@@ -12,6 +14,7 @@ import type { RunningServer } from './http.ts';
 import { installLocalLog, type LocalLog, localLogFormat } from './log-format.ts';
 import { REFERENCE_PAGE_PATH } from './reference-page.ts';
 import { startSecretsManagerStandIn } from './secrets-manager-stand-in.ts';
+import { exitWithSetupError as fail } from './setup-error.ts';
 import { type LocalIam, newLocalIamCredentials } from './sigv4.ts';
 
 // Three ways to run, picked from the environment (README, "Running locally"):
@@ -20,27 +23,46 @@ import { type LocalIam, newLocalIamCredentials } from './sigv4.ts';
 //   CASHFREE_SECRET_ID                            -> real Secrets Manager and real Cashfree (AWS credentials needed)
 // and two switches: LOCAL_AUTH=iam checks SigV4 signatures, LOCAL_LOG=json|pretty picks the log format.
 
-/** One line saying what to do, no stack trace: these are setup mistakes, not bugs. */
-function fail(message: string): never {
-  process.stderr.write(`cryptogram-service: ${message}\n`);
-  process.exit(1);
-}
+// Every setup mistake below ends the start with one line on stderr (README, "Running locally"); an empty
+// setting counts as unset, as a shell's `PORT= npm start` means.
+const setting = (name: string) => process.env[name] || undefined;
 
-const port = Number(process.env.PORT ?? 3000);
-const host = process.env.HOST ?? '127.0.0.1';
-const functionTimeoutMs = Number(process.env.FUNCTION_TIMEOUT_MS ?? 10_000);
-if (!Number.isInteger(port) || port < 0 || port > 65_535) fail(`PORT must be a port number, not ${process.env.PORT}`);
-if (!Number.isInteger(functionTimeoutMs) || functionTimeoutMs < 1000) {
-  fail(`FUNCTION_TIMEOUT_MS must be a whole number of milliseconds, 1000 or more`);
+const portSetting = setting('PORT') ?? '3000';
+const port = Number(portSetting);
+if (!/^\d{1,5}$/.test(portSetting) || port > 65_535) {
+  fail(`PORT must be a port number from 0 to 65535 (0 picks a free one), not ${JSON.stringify(portSetting)}`);
 }
-const auth = process.env.LOCAL_AUTH ?? 'none';
+const host = setting('HOST') ?? '127.0.0.1';
+const timeoutSetting = setting('FUNCTION_TIMEOUT_MS') ?? '10000';
+const functionTimeoutMs = Number(timeoutSetting);
+if (!/^\d+$/.test(timeoutSetting) || functionTimeoutMs < 1000) {
+  fail(
+    `FUNCTION_TIMEOUT_MS must be a whole number of milliseconds, 1000 or more, not ${JSON.stringify(timeoutSetting)}`,
+  );
+}
+const auth = setting('LOCAL_AUTH') ?? 'none';
 if (auth !== 'iam' && auth !== 'none') fail(`LOCAL_AUTH must be iam or none, not ${JSON.stringify(auth)}`);
 let logFormat: ReturnType<typeof localLogFormat>;
 try {
-  logFormat = localLogFormat(process.env.LOCAL_LOG, process.stdout.isTTY === true);
+  logFormat = localLogFormat(setting('LOCAL_LOG'), process.stdout.isTTY === true);
 } catch (error) {
   fail((error as Error).message);
 }
+const [fixedKeyId, fixedSecretKey] = [setting('LOCAL_IAM_ACCESS_KEY_ID'), setting('LOCAL_IAM_SECRET_ACCESS_KEY')];
+if ((fixedKeyId === undefined) !== (fixedSecretKey === undefined)) {
+  fail('LOCAL_IAM_ACCESS_KEY_ID and LOCAL_IAM_SECRET_ACCESS_KEY go together: set both or neither');
+}
+// A name that does not resolve would otherwise surface only once everything else has started.
+if (isIP(host) === 0) {
+  await lookup(host).catch((error: NodeJS.ErrnoException) =>
+    fail(
+      `HOST ${JSON.stringify(host)} is neither an address nor a name this machine resolves (${error.code}); ` +
+        'set HOST to one of its addresses, such as 127.0.0.1',
+    ),
+  );
+}
+/** How the person ran it, so the advice in a message can be pasted back. */
+const command = process.env.npm_lifecycle_event === 'dev' ? 'npm run dev' : 'npm start';
 
 // `npm run dev` hands every restart the same key pair, so exported credentials keep working across restarts.
 const iam: LocalIam | undefined =
@@ -48,11 +70,8 @@ const iam: LocalIam | undefined =
     ? {
         region: process.env.AWS_REGION || 'us-east-1',
         credentials:
-          process.env.LOCAL_IAM_ACCESS_KEY_ID && process.env.LOCAL_IAM_SECRET_ACCESS_KEY
-            ? {
-                accessKeyId: process.env.LOCAL_IAM_ACCESS_KEY_ID,
-                secretAccessKey: process.env.LOCAL_IAM_SECRET_ACCESS_KEY,
-              }
+          fixedKeyId && fixedSecretKey
+            ? { accessKeyId: fixedKeyId, secretAccessKey: fixedSecretKey }
             : newLocalIamCredentials(),
       }
     : undefined;
@@ -115,8 +134,10 @@ try {
   ({ handler } = await import('../lambda/handler.ts'));
 } catch (error) {
   await closeUpstreams();
-  // The function's config reader names every bad variable in one message; its stack adds nothing.
-  fail(`the function did not start: ${(error as Error).message}`);
+  // The function's config reader names every bad variable in one message; its stack adds nothing. Any
+  // other failure is a bug in the code, and its stack is what the developer needs.
+  if (error instanceof ConfigError) fail(`the function did not start: ${error.message}`);
+  throw error;
 }
 
 log = installLocalLog(logFormat);
@@ -135,10 +156,10 @@ try {
   await closeUpstreams();
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') {
-    fail(`port ${port} on ${host} is in use (another npm start?); pick another with PORT=${port + 1} npm start`);
+    fail(`port ${port} on ${host} is in use (another ${command}?); pick another with PORT=${port + 1} ${command}`);
   }
-  if (code === 'EACCES' || code === 'EADDRNOTAVAIL')
-    fail(`cannot listen on ${host}:${port} (${code}); set HOST or PORT`);
+  if (code === 'EACCES') fail(`cannot listen on ${host}:${port} (EACCES: ports below 1024 need root); set PORT`);
+  if (code) fail(`cannot listen on ${host}:${port} (${code}): set HOST to an address of this machine, or PORT`);
   throw error;
 }
 

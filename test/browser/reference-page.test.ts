@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESOURCE_PATH } from '../../api/resource.ts';
 import { startLocalApi } from '../../local/api-server.ts';
 import type { RunningServer } from '../../local/http.ts';
+import { demo, setUp } from '../integration/harness.ts';
 
 // Debian's chromium; CI installs it (.ci/run). Without it this file reports itself skipped, saying why.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -11,17 +12,24 @@ const hasChromium = existsSync(CHROMIUM);
 const title = hasChromium
   ? 'the API reference page in a real browser'
   : `the API reference page in a real browser (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium)`;
+if (!hasChromium)
+  process.stderr.write(`reference-page test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)\n`);
 
-describe.skipIf(!hasChromium)(title, () => {
+// The real handler behind the local gateway, as npm start serves the page.
+const ctx = hasChromium ? await setUp() : undefined;
+
+describe.skipIf(!ctx)(title, () => {
   let api: RunningServer;
   let browser: Browser;
-  const requested: string[] = [];
+  let invocations = 0;
 
   beforeAll(async () => {
-    // The page never calls the function; a handler that would fail loudly proves it.
+    const handler = await (ctx as NonNullable<typeof ctx>).loadHandler();
+    // It counts its invocations: showing the page must make none, "Execute" exactly one.
     api = await startLocalApi({
-      handler: async () => {
-        throw new Error('the reference page must not invoke the function');
+      handler: (event, context) => {
+        invocations += 1;
+        return handler(event, context);
       },
     });
     browser = await chromium.launch({
@@ -44,19 +52,25 @@ describe.skipIf(!hasChromium)(title, () => {
     await api?.close();
   });
 
-  it('renders the operation and its error codes from the OpenAPI document, with nothing fetched from elsewhere', async () => {
+  async function openReference(): Promise<{ page: Page; requested: string[]; errors: string[] }> {
     const page = await browser.newPage();
+    const requested: string[] = [];
+    const errors: string[] = [];
     page.on('request', (request) => {
       requested.push(request.url());
     });
-    const errors: string[] = [];
     page.on('pageerror', (error) => {
       errors.push(error.message);
     });
-
     await page.goto(`${api.url}/__local/docs`);
+    await page.locator('.opblock-summary-path', { hasText: '/customers/' }).first().waitFor({ timeout: 30_000 });
+    return { page, requested, errors };
+  }
+
+  it('renders the operation and its error codes from the OpenAPI document, with nothing fetched from elsewhere', async () => {
+    const before = invocations;
+    const { page, requested, errors } = await openReference();
     const operation = page.locator('.opblock-summary-path', { hasText: '/customers/' });
-    await operation.first().waitFor({ timeout: 30_000 });
     const text = (await page.locator('#swagger-ui').textContent()) ?? '';
 
     expect(((await operation.first().textContent()) ?? '').replace(/\u200b/g, '')).toBe(RESOURCE_PATH);
@@ -72,5 +86,25 @@ describe.skipIf(!hasChromium)(title, () => {
     }
     expect(errors).toEqual([]);
     expect(requested.filter((url) => !url.startsWith(`${api.url}/`))).toEqual([]);
+    // Showing the page calls nothing.
+    expect(invocations).toBe(before);
+    await page.close();
+  });
+
+  it('offers this server first, and "Try it out", "Execute" gets a 200 from it', async () => {
+    const before = invocations;
+    const { page, requested, errors } = await openReference();
+
+    expect(await page.locator('.servers select option').first().textContent()).toContain(api.url);
+    await page.getByRole('button', { name: 'Try it out' }).click();
+    await page.getByRole('button', { name: 'Execute' }).click();
+    const status = page.locator('.live-responses-table tr.response .response-col_status').first();
+    await status.waitFor({ timeout: 30_000 });
+
+    expect((await status.textContent())?.trim()).toBe('200');
+    expect(requested).toContain(`${api.url}/customers/${demo.customerId}/instruments/${demo.instrumentId}/cryptogram`);
+    expect(invocations).toBe(before + 1);
+    expect(errors).toEqual([]);
+    await page.close();
   });
 });

@@ -96,17 +96,16 @@ describe("API Gateway's own refusals", () => {
   );
 
   it.each(Object.values(GATEWAY_REFUSALS))(
-    '$type answers { message, code: "$code" } as uncacheable JSON with the request id',
+    '$type answers { message, code: "$code", requestId } as uncacheable JSON, with no x-request-id header',
     (refusal) => {
       const response = responses.find((r) => r.ResponseType === refusal.type);
       expect(response).toBeDefined();
       expect(response.ResponseTemplates).toEqual({
-        'application/json': `{"message":$context.error.messageString,"code":"${refusal.code}"}`,
+        'application/json': `{"message":$context.error.messageString,"code":"${refusal.code}","requestId":"$context.requestId"}`,
       });
       expect(response.ResponseParameters).toEqual({
         'gatewayresponse.header.content-type': "'application/json'",
         'gatewayresponse.header.cache-control': "'no-store'",
-        'gatewayresponse.header.x-request-id': 'context.requestId',
         ...('retryAfterSeconds' in refusal && {
           'gatewayresponse.header.retry-after': `'${refusal.retryAfterSeconds}'`,
         }),
@@ -115,6 +114,12 @@ describe("API Gateway's own refusals", () => {
       expect(response.StatusCode).toBe(ownStatus ? undefined : String(refusal.status));
     },
   );
+
+  it('maps every header from a quoted literal, the one source AWS documents besides method.request values', () => {
+    for (const response of responses) {
+      for (const value of Object.values(response.ResponseParameters)) expect(value).toMatch(/^'[^']*'$/);
+    }
+  });
 
   it('covers every entry of the shared table and nothing else', () => {
     expect(responses.map((r) => r.ResponseType).sort()).toEqual(
@@ -197,6 +202,7 @@ describe('a private API with named callers and a WAF web ACL (staging settings c
     wafWebAclArn: WEB_ACL,
     throttle: { rateLimit: 20, burstLimit: 40 },
     createApiGatewayAccountRole: false,
+    heartbeat: { enabled: false },
   });
 
   it('serves a private endpoint reachable only through the given VPC endpoints', () => {

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { sourceMapArtifact } from '../../infra/function.ts';
 import { DEFAULTS, ENV } from '../../lambda/config.ts';
 import { cryptogramFunctionId, logicalIdOf, propertiesOf, synthesize } from './synth.ts';
 
@@ -43,21 +44,31 @@ describe('the function', () => {
           [ENV.environment]: 'sandbox',
           [ENV.apiVersion]: DEFAULTS.apiVersion,
           [ENV.baseUrl]: Match.absent(),
-          NODE_OPTIONS: '--enable-source-maps',
+          // No map ships, so the runtime is not asked to look for one.
+          NODE_OPTIONS: Match.absent(),
         },
       },
     });
   });
 
-  it('is bundled as minified ESM with its source map and the AWS SDK inside', () => {
+  it('is bundled as minified ESM with the AWS SDK inside, and nothing but the code in its asset', () => {
     const s3Key: string = propertiesOf(template, 'AWS::Lambda::Function', functionId).Code.S3Key;
     const assetDir = join(app.synth().directory, `asset.${s3Key.replace(/\.zip$/, '')}`);
-    expect(existsSync(join(assetDir, 'index.mjs.map'))).toBe(true);
+    expect(readdirSync(assetDir)).toEqual(['index.mjs']);
     const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
     expect(bundle).toMatch(/^import \{ createRequire as __createRequire \} from 'node:module';/);
     expect(bundle).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}/);
     expect(bundle).not.toMatch(/from\s*["']@aws-sdk\//);
+    expect(bundle).not.toContain('sourceMappingURL');
     expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(1000);
+  });
+
+  it('leaves its source map beside the template, its sources relative to the project root', () => {
+    const directory = app.synth().directory;
+    const map = JSON.parse(readFileSync(join(directory, sourceMapArtifact('CryptogramService-dev')), 'utf8'));
+    expect(map.sources).toContain('lambda/handler.ts');
+    expect(map.sources.every((source: string) => !source.startsWith('..') && !isAbsolute(source))).toBe(true);
+    expect(map.sourcesContent).toBeUndefined();
   });
 
   it('logs JSON to its own log group kept for at least a year, not through the logRetention custom resource', () => {
@@ -134,12 +145,9 @@ describe('the function role', () => {
 
 describe('with provisioned concurrency (prod)', () => {
   const prod = synthesize('prod').template;
+  const aliasId = logicalIdOf(prod, 'AWS::Lambda::Alias');
 
-  it('keeps the minimum warm on the live alias and scales it on utilization', () => {
-    prod.hasResourceProperties('AWS::Lambda::Alias', {
-      Name: 'live',
-      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
-    });
+  it('scales the warm instances of the live alias between min and max on utilization', () => {
     prod.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
       MinCapacity: 2,
       MaxCapacity: 8,
@@ -153,5 +161,17 @@ describe('with provisioned concurrency (prod)', () => {
         TargetValue: 0.7,
       },
     });
+  });
+
+  it('leaves the number to Application Auto Scaling, so the alias a release updates never changes it', () => {
+    expect(propertiesOf(prod, 'AWS::Lambda::Alias', aliasId).ProvisionedConcurrencyConfig).toBeUndefined();
+  });
+
+  it('changes min or max only after the alias update, and so after the traffic shift, has finished', () => {
+    for (const type of ['AWS::ApplicationAutoScaling::ScalableTarget', 'AWS::ApplicationAutoScaling::ScalingPolicy']) {
+      for (const resource of Object.values(prod.findResources(type))) {
+        expect(resource.DependsOn).toContain(aliasId);
+      }
+    }
   });
 });

@@ -15,6 +15,11 @@ const functionId = cryptogramFunctionId(prod);
 const apiId = logicalIdOf(prod, 'AWS::ApiGateway::RestApi');
 const alarms = Object.values(prod.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
 const alarmOn = (metricName: string) => alarms.filter((alarm) => alarm.MetricName === metricName);
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are untyped JSON.
+const spilloverAlarms = (template: typeof prod): any[] =>
+  Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+    .map((alarm) => alarm.Properties)
+    .filter((alarm) => JSON.stringify(alarm.Metrics ?? []).includes('ProvisionedConcurrencySpilloverInvocations'));
 const serviceMetric = (name: string) => ({
   Namespace: METRIC_NAMESPACE,
   MetricName: name,
@@ -50,8 +55,24 @@ describe('the alarms', () => {
     expect(alarmOn('ConcurrentExecutions')).toEqual([expect.objectContaining({ Statistic: 'Maximum', Threshold: 8 })]);
   });
 
-  it('watch provisioned concurrency spilling over into cold starts', () => {
-    expect(alarmOn('ProvisionedConcurrencySpilloverInvocations')).toHaveLength(1);
+  it('watch a steady share of calls spilling over the provisioned instances into cold starts', () => {
+    const [spillover] = spilloverAlarms(prod);
+    expect(spillover).toMatchObject({ Threshold: 0.1, TreatMissingData: 'notBreaching' });
+    expect(spillover.Metrics).toContainEqual(
+      expect.objectContaining({ Expression: 'IF(calls >= 11, FILL(spilled, 0) / calls, 0)' }),
+    );
+  });
+
+  it('do not page for the spillover of a release: the alarm needs longer than the traffic shift lasts', () => {
+    const [spillover] = spilloverAlarms(prod);
+    const canaryMinutes = 5;
+    // Lambda splits the warm instances by weight while both versions answer; the 5-minute periods it needs in a
+    // row must outlast the canary plus the pre-traffic check, wherever the canary falls across period edges.
+    expect(spillover.EvaluationPeriods * 5).toBeGreaterThanOrEqual(canaryMinutes + 10);
+    expect(spillover.DatapointsToAlarm ?? spillover.EvaluationPeriods).toBe(spillover.EvaluationPeriods);
+    const linear = synthesize('prod', { release: { strategy: 'linear', percent: 20, intervalMinutes: 10 } }).template;
+    // Five steps of 20%: four intervals with two versions on the alias.
+    expect(spilloverAlarms(linear)[0]?.EvaluationPeriods * 5).toBeGreaterThanOrEqual(40 + 10);
   });
 
   it('watch the API for 5xx, the share of 4xx, latency and throttled requests', () => {
@@ -128,6 +149,6 @@ describe('the alarms of dev', () => {
 
   it('notify nobody, and skip the provisioned concurrency alarm it has no use for', () => {
     for (const alarm of devAlarms) expect(alarm.AlarmActions).toBeUndefined();
-    expect(devAlarms.filter((a) => a.MetricName === 'ProvisionedConcurrencySpilloverInvocations')).toEqual([]);
+    expect(spilloverAlarms(dev)).toEqual([]);
   });
 });

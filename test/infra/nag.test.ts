@@ -50,6 +50,14 @@ const shapes: Array<[string, EnvironmentName, Partial<EnvironmentSettings>]> = [
       wafWebAclArn: 'arn:aws:wafv2:ap-south-1:111111111111:regional/webacl/payments/0a1b2c3d',
       createApiGatewayAccountRole: false,
       release: { strategy: 'linear', percent: 25, intervalMinutes: 2 },
+      heartbeat: {
+        enabled: true,
+        vpc: {
+          subnetIds: ['subnet-0123456789abcdef0'],
+          securityGroupIds: ['sg-0123456789abcdef0'],
+          vpcEndpointId: 'vpce-0123456789abcdef0',
+        },
+      },
     },
   ],
 ];
@@ -87,6 +95,7 @@ describe('the acknowledgements of the dev stack', () => {
         'AwsSolutions-IAM5[Resource::<ReleasePreTrafficCheckFD3A7A18.Arn>:*] @ Release/DeploymentGroup/ServiceRole',
         'AwsSolutions-IAM5[Resource::*] @ Function/Role',
         'AwsSolutions-IAM5[Resource::*] @ Release/PreTrafficCheckRole',
+        'AwsSolutions-IAM5[Resource::<FunctionHandlerB180C98D.Arn>:*] @ Release/PreTrafficCheckRole',
         'AwsSolutions-SMG4 @ Credentials/Secret',
         'Serverless-LambdaDLQ @ Function/Handler',
         'Serverless-LambdaDLQ @ Release/PreTrafficCheck',

@@ -177,3 +177,70 @@ describe('a bad environment', () => {
     ]);
   });
 });
+
+describe('the probe ids', () => {
+  it('default to the contract’s ids and 404 wherever the environment names none', () => {
+    expect(readEnvironment('prod', ENVIRONMENTS.prod).probe).toEqual({
+      customerId: 'cryptogram_service_probe',
+      instrumentId: 'probe-00000000-0000-4000-8000-000000000000',
+      expected: 404,
+    });
+    expect(readEnvironment('prod', { ...ENVIRONMENTS.prod, probe: { expected: 400 } }).probe.expected).toBe(400);
+  });
+
+  it.each([401, 403, 500, 502, 200, '404'])(
+    'refuses %s as the answer that counts as authenticated and routed',
+    (expected) => {
+      expect(prodWith({ probe: { expected } })).toEqual([
+        expect.stringMatching(/^prod\.probe\.expected must be 404 .* or 400; never 401, 403, 5xx or 200/),
+      ]);
+    },
+  );
+
+  it('refuses ids the function itself would refuse, with the function’s reason', () => {
+    expect(prodWith({ probe: { customerId: 'a/b', instrumentId: '', colour: 'x' } })).toEqual([
+      'prod.probe.colour is not a setting',
+      'prod.probe.customerId: customer_id may contain only letters, digits and _ . : @ + = -',
+      'prod.probe.instrumentId: instrument_id is empty',
+    ]);
+  });
+});
+
+describe('the heartbeat setting', () => {
+  const PRIVATE = { endpoint: { vpcEndpointIds: ['vpce-0123456789abcdef0'] } };
+  const VPC = {
+    subnetIds: ['subnet-0123456789abcdef0'],
+    securityGroupIds: ['sg-0123456789abcdef0'],
+    vpcEndpointId: 'vpce-0123456789abcdef0',
+  };
+
+  it('is on in staging and prod and off in dev as committed, and on by default outside dev', () => {
+    expect(readEnvironment('prod', ENVIRONMENTS.prod).heartbeat).toEqual({ enabled: true });
+    expect(readEnvironment('dev', ENVIRONMENTS.dev).heartbeat).toEqual({ enabled: false });
+    const { heartbeat: _heartbeat, ...unset } = ENVIRONMENTS.staging;
+    expect(readEnvironment('staging', unset).heartbeat).toEqual({ enabled: true });
+  });
+
+  it('needs the VPC it runs in when the API is private, so it calls from where callers do', () => {
+    expect(prodWith(PRIVATE)).toEqual([expect.stringMatching(/^prod\.heartbeat\.vpc is required for a private API/)]);
+    expect(prodWith({ ...PRIVATE, heartbeat: { enabled: true, vpc: VPC } })).toEqual([]);
+    expect(prodWith({ ...PRIVATE, heartbeat: { enabled: false } })).toEqual([]);
+  });
+
+  it('checks the VPC settings and refuses them for a regional API', () => {
+    expect(
+      prodWith({
+        ...PRIVATE,
+        heartbeat: { enabled: true, vpc: { subnetIds: [], securityGroupIds: ['sg-x'], vpcEndpointId: 'vpce-1' } },
+      }),
+    ).toEqual([
+      'prod.heartbeat.vpc.subnetIds must list at least one subnet id (subnet-...)',
+      'prod.heartbeat.vpc.securityGroupIds: sg-x is not a security group id (sg-...)',
+      'prod.heartbeat.vpc.vpcEndpointId must be one of endpoint.vpcEndpointIds',
+    ]);
+    expect(prodWith({ heartbeat: { enabled: true, vpc: VPC } })).toEqual([
+      'prod.heartbeat.vpc applies only to a private API (endpoint.vpcEndpointIds)',
+    ]);
+    expect(devWith({ heartbeat: { enabled: 'yes' } })).toEqual(['dev.heartbeat.enabled must be true or false']);
+  });
+});

@@ -14,7 +14,21 @@ const SHAPES: Array<[string, EnvironmentName, Partial<EnvironmentSettings>]> = [
   ['dev', 'dev', {}],
   ['staging', 'staging', {}],
   ['prod', 'prod', {}],
-  ['staging behind a private endpoint', 'staging', { endpoint: { vpcEndpointIds: ['vpce-0123456789abcdef0'] } }],
+  [
+    'staging behind a private endpoint, its heartbeat in the VPC',
+    'staging',
+    {
+      endpoint: { vpcEndpointIds: ['vpce-0123456789abcdef0'] },
+      heartbeat: {
+        enabled: true,
+        vpc: {
+          subnetIds: ['subnet-0123456789abcdef0'],
+          securityGroupIds: ['sg-0123456789abcdef0'],
+          vpcEndpointId: 'vpce-0123456789abcdef0',
+        },
+      },
+    },
+  ],
   [
     'staging behind a WAF web ACL',
     'staging',

@@ -5,8 +5,8 @@ import { DEMO_INSTRUMENTS, FAULTS } from '../../local/cashfree-simulator.ts';
 import { signedFetch } from '../local/sign.ts';
 import { freePort, portIsFree, runToEnd, type SpawnedService, spawnService } from '../local/spawn-service.ts';
 
-// `npm start` as a newcomer runs it: a separate process through the same preflight, no configuration.
-const START = ['local/preflight.cjs', 'local/start.ts'];
+// `npm start` as a newcomer runs it: a separate process through the same Node check, no configuration.
+const START = ['local/node-check.cjs', 'local/start.ts'];
 let service: SpawnedService;
 
 beforeAll(async () => {
@@ -85,9 +85,11 @@ describe('npm start with no configuration', () => {
     const response = await fetch(`${service.url}/customers/x/cryptogram`);
 
     expect(response.status).toBe(403);
+    expect(response.headers.get('x-request-id')).toBeNull();
     expect(await response.json()).toEqual({
       message: GATEWAY_REFUSALS.missingAuthenticationToken.message,
       code: GATEWAY_REFUSALS.missingAuthenticationToken.code,
+      requestId: response.headers.get('x-amzn-requestid'),
     });
   });
 
@@ -109,7 +111,10 @@ describe('npm start with no configuration', () => {
     const page = await fetch(`${service.url}/__local/docs`);
 
     expect(document.status).toBe(200);
-    expect(await document.text()).toMatch(/^openapi: 3\.1/m);
+    const text = await document.text();
+    expect(text).toMatch(/^openapi: 3\.1/m);
+    // This server first, so the page's "Try it out" calls it.
+    expect(text).toMatch(new RegExp(`^servers:\\n  - url: ${service.url}\\n`, 'm'));
     expect(await page.text()).toContain('/__local/docs/swagger-ui-bundle.js');
   });
 });
@@ -188,12 +193,14 @@ describe('npm start against the Cashfree sandbox', () => {
 });
 
 describe('a first run that goes wrong', () => {
+  const oneLine = (stderr: string) => stderr.trim().split('\n');
+
   it('says in one line which port is busy and how to pick another', async () => {
     const port = new URL(service.url).port;
     const { code, stderr } = await runToEnd(process.execPath, START, { PORT: port });
 
-    expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`port ${port} .*in use.*PORT=`))]);
+    expect(code).toBe(2);
+    expect(oneLine(stderr)).toEqual([expect.stringMatching(new RegExp(`port ${port} .*in use.*PORT=`))]);
   });
 
   it('says in one line that Node 24 is needed, and how to get it, when npm runs an older Node', async () => {
@@ -205,16 +212,35 @@ describe('a first run that goes wrong', () => {
       },
     );
 
-    expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/needs Node 24 .*npm install/)]);
+    expect(code).toBe(2);
+    expect(oneLine(stderr)).toEqual([expect.stringMatching(/needs Node 24 .*npm install/)]);
   });
 
-  it('names a bad switch value instead of starting', async () => {
-    const { code, stderr } = await runToEnd(process.execPath, START, { PORT: '0', LOCAL_AUTH: 'sigv4' });
+  const mistakes: { setting: Record<string, string>; says: RegExp }[] = [
+    { setting: { HOST: 'nosuchhost.invalid' }, says: /HOST "nosuchhost\.invalid" is neither an address nor a name/ },
+    // TEST-NET-1 (RFC 5737): an address no machine here has.
+    { setting: { HOST: '192.0.2.1' }, says: /cannot listen on 192\.0\.2\.1:0 \(EADDRNOTAVAIL\)/ },
+    { setting: { PORT: 'http' }, says: /PORT must be a port number from 0 to 65535 .*not "http"/ },
+    { setting: { PORT: '70000' }, says: /PORT must be a port number from 0 to 65535/ },
+    { setting: { PORT: '-1' }, says: /PORT must be a port number from 0 to 65535/ },
+    { setting: { LOCAL_AUTH: 'sigv4' }, says: /LOCAL_AUTH must be iam or none, not "sigv4"/ },
+    { setting: { LOCAL_LOG: 'verbose' }, says: /LOCAL_LOG must be json or pretty/ },
+    { setting: { FUNCTION_TIMEOUT_MS: '10s' }, says: /FUNCTION_TIMEOUT_MS must be a whole number of milliseconds/ },
+    { setting: { LOCAL_IAM_ACCESS_KEY_ID: 'AKIAONLYHALF' }, says: /set both or neither/ },
+    { setting: { CASHFREE_ENVIRONMENT: 'prodution' }, says: /the function did not start: .*CASHFREE_ENVIRONMENT/ },
+    { setting: { REQUEST_BUDGET_MS: 'soon' }, says: /the function did not start: .*REQUEST_BUDGET_MS/ },
+  ];
 
-    expect(code).toBe(1);
-    expect(stderr).toContain('LOCAL_AUTH must be iam or none');
-  });
+  it.each(mistakes)(
+    'names $setting in one line, without a stack trace, instead of starting',
+    async ({ setting, says }) => {
+      const { code, stderr } = await runToEnd(process.execPath, START, { PORT: '0', ...setting });
+
+      expect(code).toBe(2);
+      expect(oneLine(stderr)).toEqual([expect.stringMatching(says)]);
+      expect(stderr).not.toMatch(/^\s+at /m);
+    },
+  );
 });
 
 describe('stopping', () => {

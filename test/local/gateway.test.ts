@@ -11,14 +11,16 @@ import { signedFetch, signedHeaders } from './sign.ts';
 const ctx = await setUp();
 const iam: LocalIam = { region: 'ap-south-1', credentials: newLocalIamCredentials() };
 const identities: APIGatewayEventIdentity[] = [];
+const requestIds: string[] = [];
 let signedApi: RunningServer;
 let openApi: RunningServer;
 
 beforeAll(async () => {
   const real = await ctx.loadHandler();
-  // The only thing added to the real handler: a look at the identity the gateway put in the event.
+  // The only thing added to the real handler: a look at the identity and request id in the event.
   const handler: ProxyHandler = (event, context) => {
     identities.push(event.requestContext.identity);
+    requestIds.push(event.requestContext.requestId);
     return real(event, context);
   };
   signedApi = await startLocalApi({ handler, iam });
@@ -32,13 +34,21 @@ afterAll(async () => {
 const demoPath = `/customers/${demo.customerId}/instruments/${demo.instrumentId}/cryptogram`;
 const cashfreeCalls = () => ctx.upstreams.cashfree.requests.length;
 
+const API_GATEWAY_REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+// Contract §1: API Gateway's own refusals carry its request id in `x-amzn-RequestId` and in the body, and no
+// `x-request-id`.
 async function expectRefusal(response: Response, refusal: { status: number; code: string }) {
   expect(response.status).toBe(refusal.status);
   expect(response.headers.get('content-type')).toBe('application/json');
   expect(response.headers.get('cache-control')).toBe('no-store');
-  expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-  const body = (await response.json()) as { message: string; code: string };
+  expect(response.headers.get('x-request-id')).toBeNull();
+  const requestId = response.headers.get('x-amzn-requestid');
+  expect(requestId).toMatch(API_GATEWAY_REQUEST_ID);
+  const body = (await response.json()) as { message: string; code: string; requestId: string };
+  expect(Object.keys(body).sort()).toEqual(['code', 'message', 'requestId']);
   expect(body.code).toBe(refusal.code);
+  expect(body.requestId).toBe(requestId);
   return body;
 }
 
@@ -145,9 +155,14 @@ describe('the local gateway with SigV4 checking on', () => {
         ...iam,
         credentials: { accessKeyId: temporary.accessKeyId, secretAccessKey: temporary.secretAccessKey },
       });
+      const withAnotherToken = await signedFetch(`${api.url}${demoPath}`, {
+        ...iam,
+        credentials: { ...temporary, sessionToken: 'another-session-token' },
+      });
 
       expect(withToken.status).toBe(200);
       await expectRefusal(withoutToken, { status: 403, code: GATEWAY_REFUSALS.default4xx.code });
+      await expectRefusal(withAnotherToken, { status: 403, code: GATEWAY_REFUSALS.default4xx.code });
     } finally {
       await api.close();
     }
@@ -159,7 +174,23 @@ describe('the local gateway with SigV4 checking off', () => {
     const response = await fetch(`${openApi.url}${demoPath}`);
 
     expect(response.status).toBe(200);
-    expect(response.headers.get('x-amzn-requestid')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("adds a fresh API Gateway request id to every function answer, the one the function's event carries", async () => {
+    const before = requestIds.length;
+    const answers = [
+      await fetch(`${openApi.url}${demoPath}`),
+      await fetch(`${openApi.url}${demoPath}`, { headers: { 'x-request-id': 'caller-chosen-1' } }),
+      await fetch(`${openApi.url}/customers/sim_404/instruments/${demo.instrumentId}/cryptogram`),
+    ];
+    const headerIds = answers.map((response) => response.headers.get('x-amzn-requestid'));
+
+    expect(answers.map((response) => response.status)).toEqual([200, 200, 404]);
+    for (const id of headerIds) expect(id).toMatch(API_GATEWAY_REQUEST_ID);
+    expect(new Set(headerIds).size).toBe(3);
+    expect(requestIds.slice(before)).toEqual(headerIds);
+    // The function's own id stays where the contract puts it: the caller's when it chose a plain one.
+    expect(answers[1]?.headers.get('x-request-id')).toBe('caller-chosen-1');
   });
 
   it('still answers unknown routes and methods as API Gateway does', async () => {

@@ -1,0 +1,177 @@
+import { type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Construct } from 'constructs';
+import { METRIC_DIMENSION, METRIC_NAMESPACE } from '../lambda/telemetry.ts';
+import type { CryptogramApi } from './api.ts';
+import { bundledFunction, ROOT } from './bundling.ts';
+import { LOG_RETENTION } from './function.ts';
+import { HEARTBEAT_ENV, HEARTBEAT_METRIC, probeEnvironment } from './functions/probe.ts';
+import { runbookDescription } from './runbook.ts';
+import type { Settings } from './settings.ts';
+
+/** Above the client's 8 s timeout (infra/functions/heartbeat.ts), so a slow answer is reported, not cut off. */
+export const HEARTBEAT_FUNCTION_TIMEOUT = Duration.seconds(15);
+
+export interface HeartbeatProps {
+  settings: Pick<Settings, 'probe' | 'heartbeat' | 'alarmActionArn'>;
+  api: CryptogramApi;
+  /** The function the chain ends in: its name is the `FunctionName` dimension of the heartbeat's metrics. */
+  target: IFunction;
+}
+
+/**
+ * Every minute, a small function asks the deployed stage for the probe ids through the project's client, signed
+ * with its own role, which the API's resource policy admits: the same path as a payment flow, so a broken
+ * chain is found with no traffic at all. `ChainBroken` fires when beats fail or stop for 2 of 3 minutes.
+ */
+export class Heartbeat extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+  readonly schedule: Schedule;
+  readonly alarm: Alarm;
+  readonly success: Metric;
+  readonly latency: Metric;
+  /** Beats written per `period`: each is one API request, answered 4xx when the chain is healthy. */
+  readonly beats: (period: Duration) => Metric;
+
+  constructor(scope: Construct, id: string, { settings, api, target }: HeartbeatProps) {
+    super(scope, id);
+    const { vpc } = settings.heartbeat;
+    this.logGroup = new LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.RETAIN });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Heartbeat: call the cryptogram API with the probe ids, write its logs',
+      // The network interfaces a function in a VPC needs, as AWS documents them for Lambda.
+      managedPolicies: vpc
+        ? [ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole')]
+        : undefined,
+    });
+    this.logGroup.grantWrite(this.role);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['execute-api:Invoke'], resources: [api.methodArnPattern] }),
+    );
+    api.admit(this.role.roleArn);
+
+    this.function = bundledFunction(this, 'Handler', {
+      entry: `${ROOT}infra/functions/heartbeat.ts`,
+      memorySize: 256,
+      timeout: HEARTBEAT_FUNCTION_TIMEOUT,
+      role: this.role,
+      logGroup: this.logGroup,
+      description: 'Heartbeat: one signed call with the probe ids through API Gateway, the function and Cashfree',
+      environment: {
+        [HEARTBEAT_ENV.baseUrl]: vpc ? api.endpointBaseUrl(vpc.vpcEndpointId) : api.baseUrl,
+        [HEARTBEAT_ENV.functionName]: target.functionName,
+        ...probeEnvironment(settings.probe),
+      },
+      bundling: {
+        // The runtime's AWS SDK packages: fromEnv for the credentials (the client's default provider chain is
+        // never loaded, credentials being given); bundling them would add 200 KB for one call a minute. The
+        // client's signer stays bundled, the version its tests ran.
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+    if (vpc) {
+      (this.function.node.defaultChild as CfnFunction).vpcConfig = {
+        subnetIds: [...vpc.subnetIds],
+        securityGroupIds: [...vpc.securityGroupIds],
+      };
+    }
+    // A late or repeated beat says nothing about the minute it was meant for.
+    this.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+
+    const stack = Stack.of(this);
+    // The scheduler's own role, trusted only for schedules of this account (the confused-deputy guard AWS
+    // documents for EventBridge Scheduler).
+    const schedulerRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'EventBridge Scheduler: invoke the heartbeat function',
+    });
+    this.schedule = new Schedule(this, 'Schedule', {
+      description: 'Heartbeat of the cryptogram service: one probe a minute',
+      schedule: ScheduleExpression.rate(Duration.minutes(1)),
+      target: new LambdaInvoke(this.function, {
+        role: schedulerRole,
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(1),
+      }),
+    });
+
+    const metric = (metricName: string, statistic: string): Metric =>
+      new Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        dimensionsMap: { [METRIC_DIMENSION]: target.functionName },
+        statistic,
+        period: Duration.minutes(1),
+      });
+    this.success = metric(HEARTBEAT_METRIC.success, 'Maximum');
+    this.beats = (period) => metric(HEARTBEAT_METRIC.success, 'SampleCount').with({ period });
+    this.latency = metric(HEARTBEAT_METRIC.latency, 'Maximum');
+    // Maximum: one good beat in a minute means the chain worked that minute. A minute without a beat is as bad
+    // as a failed one: the schedule, the function or its logs broke, and nothing else would notice.
+    this.alarm = new Alarm(this, 'ChainBrokenAlarm', {
+      metric: this.success,
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: TreatMissingData.BREACHING,
+      alarmDescription: runbookDescription(
+        'ChainBroken',
+        'The heartbeat failed or was missing for 2 of the last 3 minutes: a payment flow would fail the same way',
+      ),
+    });
+    const { alarmActionArn } = settings;
+    if (alarmActionArn) this.alarm.addAlarmAction({ bind: () => ({ alarmActionArn }) });
+
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping; AWS requires "*".',
+    });
+    // cdk-nag names the resource as the template has it: literals where the stack is pinned, else pseudo params.
+    const shown = (value: string, pseudo: string): string => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+    const methodArn = [
+      'arn',
+      shown(stack.partition, 'Partition'),
+      'execute-api',
+      shown(stack.region, 'Region'),
+      shown(stack.account, 'AccountId'),
+      `<${stack.getLogicalId(api.api.node.defaultChild as CfnElement)}>/v1/GET/customers/*/instruments/*/cryptogram`,
+    ].join(':');
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${methodArn}]`,
+      reason:
+        'The one method of this API, as every caller is granted it; the resource path has the two ids as ' +
+        'wildcards, and the heartbeat asks only for the probe ids.',
+    });
+    if (vpc) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          'The AWS-managed policy AWS documents for a Lambda function in a VPC (its network interfaces); it ' +
+          'follows Lambda as it changes.',
+      });
+    }
+    const lostBeat =
+      'A beat that is lost is itself the signal (the alarm treats a missing beat as failing); a dead-lettered ' +
+      'or redelivered beat would arrive too late to mean anything.';
+    Validations.of(this.function).acknowledge({ id: 'Serverless-LambdaDLQ', reason: lostBeat });
+    Validations.of(this.function).acknowledge({ id: 'Serverless-LambdaAsyncFailureDestination', reason: lostBeat });
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason:
+        'CDK grants the scheduler invoke on the heartbeat function and its qualifiers; the wildcard covers only ' +
+        'versions and aliases of that one function, which has none.',
+    });
+  }
+}
