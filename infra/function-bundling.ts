@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path';
 import { SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
+import type { BuildOptions, Metafile } from 'esbuild';
 import { type BundledFunctionProps, ROOT } from './bundling.ts';
 
 /** The cryptogram function's entry point, relative to the project root. */
@@ -71,6 +71,9 @@ export interface BuiltFunction {
  */
 export async function buildFunction(outdir: string, overrides: BuildOptions = {}): Promise<BuiltFunction> {
   const file = join(outdir, 'index.mjs');
+  // Loaded here, not at the top: the synth imports this file and must run (to say esbuild is missing, with
+  // bundling.ts's one line) even where esbuild is not installed.
+  const { build } = await import('esbuild');
   const { metafile } = await build({
     ...FUNCTION_ESBUILD,
     entryPoints: [FUNCTION_ENTRY],
