@@ -1,20 +1,23 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { MemoryReport, Target } from './protocol.ts';
+import { ENV } from '../lambda/config.ts';
+import { runChild } from './child.ts';
 
 export interface MemoryOptions {
   script: string;
   bundle: string;
-  target: Target;
   /** The handler's environment; its Cashfree base URL is replaced by the huge-body server's. */
   env: NodeJS.ProcessEnv;
   bodyBytes: number;
   timeoutMs: number;
 }
 
-export interface MemoryResult extends MemoryReport {
+export interface MemoryResult {
+  /** The answer's status (0 when the child was killed), after `ms`. */
+  status: number;
+  ms: number;
+  peakRssBytes: number;
   bodyBytes: number;
   /** Bytes the server managed to send before the handler stopped reading or hung up. */
   bytesSent: number;
@@ -58,60 +61,33 @@ export async function measurePeakMemory(options: MemoryOptions): Promise<MemoryR
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
+  let polledPeak = 0;
+  let killed: string | undefined;
+  const watch = (pid: number) => {
+    const rss = rssOf(pid);
+    polledPeak = Math.max(polledPeak, rss);
+    if (rss > GUARD_RSS_BYTES) killed = `resident memory over ${GUARD_RSS_BYTES / 1024 ** 3} GiB`;
+    return killed;
+  };
+  const { bodyBytes } = options;
   try {
-    return await new Promise<MemoryResult>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        [options.script, options.bundle, options.target.customerId, options.target.instrumentId],
-        {
-          env: { ...options.env, CASHFREE_BASE_URL: `http://127.0.0.1:${port}/pg` },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      child.stdout?.resume();
-      let stderr = '';
-      let killed: string | undefined;
-      let polledPeak = 0;
-      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-      });
-      const kill = (why: string) => {
-        killed ??= why;
-        child.kill('SIGKILL');
-      };
-      const timer = setTimeout(() => kill(`timeout after ${options.timeoutMs} ms`), options.timeoutMs);
-      const guard = setInterval(() => {
-        const rss = rssOf(child.pid);
-        polledPeak = Math.max(polledPeak, rss);
-        if (rss > GUARD_RSS_BYTES) kill(`resident memory over ${GUARD_RSS_BYTES / 1024 ** 3} GiB`);
-      }, 25);
-      child.once('error', reject);
-      child.once('close', (code, signal) => {
-        clearTimeout(timer);
-        clearInterval(guard);
-        if (killed) {
-          return resolve({
-            status: 0,
-            ms: Number.NaN,
-            peakRssBytes: polledPeak,
-            bodyBytes: options.bodyBytes,
-            bytesSent,
-            killed,
-          });
-        }
-        const last = stderr.trim().split('\n').at(-1) ?? '';
-        if (code !== 0)
-          return reject(new Error(`memory child exited ${code ?? signal}: ${stderr.trim().slice(-2000)}`));
-        resolve({ ...(JSON.parse(last) as MemoryReport), bodyBytes: options.bodyBytes, bytesSent });
-      });
+    const { report } = await runChild(options.script, ['handler', options.bundle], {
+      env: { ...options.env, [ENV.baseUrl]: `http://127.0.0.1:${port}/pg` },
+      timeoutMs: options.timeoutMs,
+      watch,
     });
+    return { status: report.status, ms: report.invokeMs, peakRssBytes: report.peakRssBytes, bodyBytes, bytesSent };
+  } catch (error) {
+    const why = killed ?? /timeout after \d+ ms/.exec((error as Error).message)?.[0];
+    if (!why) throw error;
+    return { status: 0, ms: Number.NaN, peakRssBytes: polledPeak, bodyBytes, bytesSent, killed: why };
   } finally {
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => server.close(resolve));
   }
 }
 
-function rssOf(pid: number | undefined): number {
+function rssOf(pid: number): number {
   try {
     const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return Number(kb ?? 0) * 1024;

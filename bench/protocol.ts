@@ -1,9 +1,8 @@
-import type { Summary } from './stats.ts';
-
 // What the bench and its child processes tell each other. Children get their settings in the environment
-// (BENCH_WARM, BENCH_FETCH_HEADERS) and answer over IPC (warm) or one JSON line on stderr (cold).
+// (BENCH_TARGET, BENCH_PROFILE) and answer with one JSON line on stderr (one-shot children) or over IPC
+// (sessions).
 
-/** The Cashfree call both sides make: the handler through an event, the baseline with a bare fetch. */
+/** The Cashfree call every subject makes: a handler through an API Gateway event, the baseline with a fetch. */
 export interface Target {
   url: string;
   headers: Record<string, string>;
@@ -11,45 +10,29 @@ export interface Target {
   instrumentId: string;
 }
 
-export interface WarmConfig extends Target {
-  bundle: string;
-  warmupCalls: number;
-  calls: number;
-  blockSize: number;
-  /**
-   * When set, the measured calls run one side alone under the CPU profiler, which writes its profile to
-   * `file`: the profile then shows neither the import, nor the warm-up, nor the other side.
-   */
-  profile?: { file: string; side: Side };
-}
-
-export type Side = 'handler' | 'fetch';
-
-export type WarmMessage =
-  | { type: 'warm' }
-  | { type: 'result'; handlerUs: Summary | undefined; fetchUs: Summary | undefined; failures: number };
-
-/** A cold child's own account of its time, measured from its process start. */
-export interface ColdPhases {
+/** A one-shot child's own account of its life, measured from its process start. */
+export interface ColdReport {
   /** Until the child's first line of code ran: Node's own start-up. */
   startMs: number;
+  /** Importing the subject, its init included (a handler's secret read and pre-connect). */
   importMs: number;
+  /** The one invocation (or the bare fetch). */
   invokeMs: number;
   status: number;
+  /** Peak resident memory when the import and init were done, and at the end. */
+  initRssBytes: number;
+  peakRssBytes: number;
 }
 
-/** A realistic-mode session child: a handler bundle, or a bare fetch of `url` when `bundle` is absent. */
+/** Which of a session's two ways of calling Cashfree: through the handler, or with a bare fetch. */
+export type Side = 'handler' | 'fetch';
+
+/** A long-lived child (an execution environment): a handler bundle, or only a bare fetch when absent. */
 export interface SessionConfig extends Target {
   bundle?: string;
 }
 
-export type SessionCommand = { type: 'calls'; count: number } | { type: 'exit' };
+/** `count` calls per side, in blocks of `blockSize` that take turns, the order flipping every block. */
+export type SessionCommand = { type: 'calls'; sides: Side[]; count: number; blockSize: number } | { type: 'exit' };
 
-export type SessionReply = { type: 'ready' } | { type: 'calls'; ms: number[]; failures: number };
-
-/** What the memory child says about its one invocation against a huge body. */
-export interface MemoryReport {
-  status: number;
-  ms: number;
-  peakRssBytes: number;
-}
+export type SessionReply = { type: 'ready' } | { type: 'calls'; ms: Record<Side, number[]>; failures: number };

@@ -2,12 +2,13 @@ import { dirname, join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Alias, type CfnAlias, type IVersion } from 'aws-cdk-lib/aws-lambda';
-import { type NodejsFunction, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambda/config.ts';
 import { bundledFunction, ROOT } from './bundling.ts';
 import type { Credentials } from './credentials.ts';
+import { FUNCTION_BUNDLING } from './function-bundling.ts';
 import type { Settings } from './settings.ts';
 
 export { ROOT };
@@ -65,14 +66,10 @@ export class CryptogramFunction extends Construct {
       // Old versions stay, so that CodeDeploy can shift traffic back to the one before.
       currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
       bundling: {
-        mainFields: ['module', 'main'],
-        keepNames: true,
-        // The map is written without a sourceMappingURL comment and moved out of the asset right after
-        // bundling: the asset hash is then the emitted code's alone, the same at any output path, and an edit
-        // that changes no emitted code (a comment) publishes no new version.
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.EXTERNAL,
-        sourcesContent: false,
+        ...FUNCTION_BUNDLING,
+        // The map is moved out of the asset right after bundling: the asset hash is then the emitted code's
+        // alone, the same at any output path, and an edit that changes no emitted code (a comment) publishes
+        // no new version.
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
@@ -82,11 +79,6 @@ export class CryptogramFunction extends Construct {
               .join(' '),
           ],
         },
-        // Bundled CommonJS dependencies still call require() for Node built-ins.
-        banner:
-          "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        // The SDK is bundled, not taken from the runtime: the README gives the cold-start measurements.
-        externalModules: [],
       },
     });
     credentials.grantRead(this.function);

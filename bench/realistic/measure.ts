@@ -2,13 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ENV } from '../../lambda/config.ts';
 import type { EmbeddedUpstreams } from '../../local/embedded.ts';
 import { createThrowawayCa } from '../../local/throwaway-ca.ts';
-import type { ChildScript } from '../bundle.ts';
-import { timeChild } from '../cold.ts';
-import type { ColdPhases, Target } from '../protocol.ts';
-import { median, type Summary, summarize } from '../stats.ts';
+import { coldOf, type Phases, runChild, type Session, startSession } from '../child.ts';
+import type { Target } from '../protocol.ts';
+import { inRounds, median, type Summary, summarize } from '../stats.ts';
 import { startRttProxy } from './rtt-proxy.ts';
-import { type Session, startSession } from './session.ts';
-import { SERVER_IDLE_TIMEOUT_MS, startTlsFront, type TlsCounts, type TlsFront } from './tls-front.ts';
+import { SERVER_IDLE_TIMEOUT_MS, startTlsFront, type TlsFront } from './tls-front.ts';
 
 export interface RealisticSubject {
   name: string;
@@ -18,13 +16,11 @@ export interface RealisticSubject {
 
 export interface RealisticOptions {
   subjects: RealisticSubject[];
-  /** The bundle of the Secrets Manager client alone, to time its load. */
-  sdkBundle: string;
-  scripts: Record<ChildScript, string>;
+  scripts: { cold: string; fetch: string; session: string };
   upstreams: EmbeddedUpstreams;
   /** The loopback target; its URL is replaced by each subject's TLS address. */
   target: Target;
-  /** Environment shared by every child (NODE_OPTIONS). */
+  /** Environment shared by every child. */
   baseEnv: NodeJS.ProcessEnv;
   rttMs: number;
   keepAliveHint: boolean;
@@ -47,15 +43,7 @@ export interface Handshakes {
 export interface RealisticSubjectResult {
   name: string;
   /** Process start to answer (import and init included), wall clock, fresh process per run. */
-  cold: {
-    runs: number;
-    medianMs: number;
-    minMs: number;
-    maxMs: number;
-    /** Medians of the child's own split: Node's start, import (the handler's init included), first call. */
-    phases: { startMs: number; importMs: number; invokeMs: number };
-    handshakesPerRun: Handshakes;
-  };
+  cold: { runs: number; medianMs: number; minMs: number; maxMs: number; phases: Phases; handshakesPerRun: Handshakes };
   warm: { ms: Summary; handshakesPer100: Handshakes };
   /** `ms` is the median of the sessions' first calls after the idle; handshakes are per call. */
   idle: { seconds: number; ms: number; msBySession: number[]; handshakes: Handshakes }[];
@@ -66,26 +54,37 @@ export interface RealisticResult {
   serverIdleTimeoutMs: number;
   keepAliveHint: boolean;
   freeze: boolean;
-  /** Median time for a fresh process to import the Secrets Manager client's bundle and make one client. */
-  sdkLoadMs: number;
   subjects: RealisticSubjectResult[];
 }
 
 interface Wired {
   subject: RealisticSubject;
-  cashfree: TlsFront;
-  secretsManager: TlsFront;
   env: NodeJS.ProcessEnv;
   target: Target;
+  /** Handshakes so far, both servers. */
+  handshakes(): Handshakes;
   close(): Promise<void>;
 }
 
 const portOf = (url: string) => Number(new URL(url).port);
+const minus = (a: Handshakes, b: Handshakes, per = 1): Handshakes => ({
+  cashfree: (a.cashfree - b.cashfree) * per,
+  cashfreeResumed: (a.cashfreeResumed - b.cashfreeResumed) * per,
+  secretsManager: (a.secretsManager - b.secretsManager) * per,
+});
+const mean = (all: Handshakes[]): Handshakes => {
+  const of = (pick: (h: Handshakes) => number) => all.reduce((t, h) => t + pick(h), 0) / all.length;
+  return {
+    cashfree: of((h) => h.cashfree),
+    cashfreeResumed: of((h) => h.cashfreeResumed),
+    secretsManager: of((h) => h.secretsManager),
+  };
+};
 
-/** Each subject gets its own TLS servers and proxies, so handshakes are counted per subject. */
+/** Each subject (and each idling process) gets its own TLS servers and proxies, so handshakes never mix. */
 async function wire(subject: RealisticSubject, options: RealisticOptions, ca: ReturnType<typeof createThrowawayCa>) {
   const certificate = ca.issue();
-  const front = (upstreamPort: number) =>
+  const front = (upstreamPort: number): Promise<TlsFront> =>
     startTlsFront({ certificate, upstreamPort, keepAliveHint: options.keepAliveHint });
   const cashfree = await front(portOf(options.upstreams.cashfree.baseUrl));
   const secretsManager = await front(portOf(options.upstreams.secretsManager.url));
@@ -93,19 +92,23 @@ async function wire(subject: RealisticSubject, options: RealisticOptions, ca: Re
   const secretsProxy = await startRttProxy(secretsManager.port, options.rttMs);
   const base = `https://127.0.0.1:${cashfreeProxy.port}/pg`;
   const { customerId, instrumentId } = options.target;
+  const target = { ...options.target, url: `${base}/customers/${customerId}/instruments/${instrumentId}/cryptogram` };
   const wired: Wired = {
     subject,
-    cashfree,
-    secretsManager,
     env: {
       ...options.baseEnv,
       ...options.upstreams.env,
       [ENV.baseUrl]: base,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: `https://127.0.0.1:${secretsProxy.port}`,
       NODE_EXTRA_CA_CERTS: ca.certPath,
-      BENCH_FETCH_HEADERS: JSON.stringify(options.target.headers),
+      BENCH_TARGET: JSON.stringify(target),
     },
-    target: { ...options.target, url: `${base}/customers/${customerId}/instruments/${instrumentId}/cryptogram` },
+    target,
+    handshakes: () => ({
+      cashfree: cashfree.counts.handshakes,
+      cashfreeResumed: cashfree.counts.resumed,
+      secretsManager: secretsManager.counts.handshakes,
+    }),
     async close() {
       await Promise.all([cashfreeProxy.close(), secretsProxy.close(), cashfree.close(), secretsManager.close()]);
     },
@@ -113,72 +116,50 @@ async function wire(subject: RealisticSubject, options: RealisticOptions, ca: Re
   return wired;
 }
 
-const snapshot = (w: Wired): TlsCounts & { sm: number } => ({
-  ...w.cashfree.counts,
-  sm: w.secretsManager.counts.handshakes,
-});
-
-const since = (w: Wired, before: ReturnType<typeof snapshot>, per = 1): Handshakes => ({
-  cashfree: (w.cashfree.counts.handshakes - before.handshakes) * per,
-  cashfreeResumed: (w.cashfree.counts.resumed - before.resumed) * per,
-  secretsManager: (w.secretsManager.counts.handshakes - before.sm) * per,
-});
-
 /**
  * The realistic mode: every subject talks TLS (a throw-away CA trusted through NODE_EXTRA_CA_CERTS) through
  * proxies that add `rttMs` of round trip. Cold starts first (fresh processes, subjects taking turns), then each
- * subject's warm calls in turn, then all subjects idle at once, each in its own process.
+ * subject's warm calls in turn, then all subjects idle at once, each in its own processes.
  */
 export async function measureRealistic(options: RealisticOptions): Promise<RealisticResult> {
   const ca = createThrowawayCa();
-  const wired: Wired[] = [];
   const idlers: { subject: number; wired: Wired; session?: Session }[] = [];
-  const idleTotalMs = options.idleSeconds.reduce((sum, s) => sum + s, 0) * 1000;
   const childTimeoutMs = 60_000;
   try {
-    for (const subject of options.subjects) wired.push(await wire(subject, options, ca));
-    // The warm session of each subject idles too; the others have their own servers, so counts stay apart.
-    for (const [i, w] of wired.entries()) {
-      idlers.push({ subject: i, wired: w });
-      for (let k = 1; k < options.idleSessions; k++)
-        idlers.push({ subject: i, wired: await wire(w.subject, options, ca) });
+    for (const [i, subject] of options.subjects.entries()) {
+      for (let k = 0; k < options.idleSessions; k++)
+        idlers.push({ subject: i, wired: await wire(subject, options, ca) });
     }
+    // The first idler of each subject is its cold and warm one too.
+    const wired = options.subjects.map((_, i) => idlers.find((x) => x.subject === i)?.wired as Wired);
+    const idleTotalMs = options.idleSeconds.reduce((sum, s) => sum + s, 0) * 1000;
     const sessionTimeoutMs = childTimeoutMs + idleTotalMs + (options.warmupCalls + options.calls) * 1000;
     const open = (w: Wired) =>
       startSession(options.scripts.session, { ...w.target, bundle: w.subject.bundle }, w.env, sessionTimeoutMs);
-
-    process.stderr.write(`realistic: SDK load time, ${options.coldRuns} fresh processes...\n`);
-    const sdkLoads: number[] = [];
-    for (let run = -1; run < options.coldRuns; run++) {
-      const { phases } = await timeChild(options.scripts['sdk-load'], [options.sdkBundle], options.baseEnv, {
-        childTimeoutMs,
-      });
-      if (run >= 0) sdkLoads.push(phases.importMs);
-    }
+    const side = (w: Wired) => (w.subject.bundle ? 'handler' : 'fetch');
 
     process.stderr.write(
       `realistic: cold first calls, ${options.coldRuns} per subject over ${options.rttMs} ms RTT...\n`,
     );
-    const cold = new Map(
-      wired.map((w) => [w, { ms: [] as number[], handshakes: [] as Handshakes[], phases: [] as ColdPhases[] }]),
+    const cold = await inRounds(
+      Object.fromEntries(
+        wired.map((w) => [
+          w.subject.name,
+          async () => {
+            const before = w.handshakes();
+            const run = w.subject.bundle
+              ? await runChild(options.scripts.cold, ['handler', w.subject.bundle], {
+                  env: w.env,
+                  timeoutMs: childTimeoutMs,
+                })
+              : await runChild(options.scripts.fetch, [], { env: w.env, timeoutMs: childTimeoutMs });
+            if (run.report.status !== 200) throw new Error(`${w.subject.name} answered ${run.report.status}`);
+            return { ...run, handshakes: minus(w.handshakes(), before) };
+          },
+        ]),
+      ),
+      options.coldRuns,
     );
-    for (let run = -1; run < options.coldRuns; run++) {
-      for (const w of wired) {
-        const before = snapshot(w);
-        const { wallMs, phases } = w.subject.bundle
-          ? await timeChild(
-              options.scripts['cold-handler'],
-              [w.subject.bundle, w.target.customerId, w.target.instrumentId],
-              w.env,
-              { childTimeoutMs },
-            )
-          : await timeChild(options.scripts['cold-fetch'], [w.target.url], w.env, { childTimeoutMs });
-        if (run < 0) continue;
-        cold.get(w)?.ms.push(wallMs);
-        cold.get(w)?.phases.push(phases);
-        cold.get(w)?.handshakes.push(since(w, before));
-      }
-    }
 
     const warm = new Map<Wired, RealisticSubjectResult['warm']>();
     for (const w of wired) {
@@ -186,16 +167,15 @@ export async function measureRealistic(options: RealisticOptions): Promise<Reali
       const session = await open(w);
       const idler = idlers.find((x) => x.wired === w);
       if (idler) idler.session = session;
-      await session.calls(options.warmupCalls);
-      const before = snapshot(w);
-      const ms = await session.calls(options.calls);
-      warm.set(w, { ms: summarize(Float64Array.from(ms)), handshakesPer100: since(w, before, 100 / options.calls) });
+      await session.calls(side(w), options.warmupCalls);
+      const before = w.handshakes();
+      const ms = await session.calls(side(w), options.calls);
+      warm.set(w, { ms: summarize(ms), handshakesPer100: minus(w.handshakes(), before, 100 / options.calls) });
     }
-
     for (const idler of idlers) {
       if (idler.session) continue;
       idler.session = await open(idler.wired);
-      await idler.session.calls(options.warmupCalls);
+      await idler.session.calls(side(idler.wired), options.warmupCalls);
     }
 
     process.stderr.write(
@@ -207,75 +187,58 @@ export async function measureRealistic(options: RealisticOptions): Promise<Reali
         // Staggered, so the calls after each idle do not compete for the CPU at the same instant.
         await sleep(i * 250);
         // Each idle is timed from this process's own last call, whatever the others were doing meanwhile.
-        await session.calls(1);
-        const calls: { seconds: number; ms: number; handshakes: Handshakes }[] = [];
+        await session.calls(side(w), 1);
+        const calls: { ms: number; handshakes: Handshakes }[] = [];
         for (const seconds of options.idleSeconds) {
           if (options.freeze) session.freeze();
           await sleep(seconds * 1000);
           if (options.freeze) session.thaw();
-          const before = snapshot(w);
-          const [ms = Number.NaN] = await session.calls(1);
-          calls.push({ seconds, ms, handshakes: since(w, before) });
+          const before = w.handshakes();
+          const [ms = Number.NaN] = await session.calls(side(w), 1);
+          calls.push({ ms, handshakes: minus(w.handshakes(), before) });
         }
         return calls;
       }),
     );
-    const idleOf = (subject: number): RealisticSubjectResult['idle'] =>
-      options.idleSeconds.map((seconds, step) => {
-        const calls = idlers.flatMap((x, i) => (x.subject === subject ? [idleCalls[i]?.[step]] : []));
-        const sum = (pick: (h: Handshakes) => number) =>
-          calls.reduce((t, c) => t + (c ? pick(c.handshakes) : 0), 0) / calls.length;
-        const msBySession = calls.map((c) => c?.ms ?? Number.NaN);
-        return {
-          seconds,
-          ms: median(msBySession),
-          msBySession,
-          handshakes: {
-            cashfree: sum((h) => h.cashfree),
-            cashfreeResumed: sum((h) => h.cashfreeResumed),
-            secretsManager: sum((h) => h.secretsManager),
-          },
-        };
-      });
 
     return {
       rttMs: options.rttMs,
       serverIdleTimeoutMs: SERVER_IDLE_TIMEOUT_MS,
       keepAliveHint: options.keepAliveHint,
       freeze: options.freeze,
-      sdkLoadMs: median(sdkLoads),
       subjects: wired.map((w, i) => {
-        const c = cold.get(w) ?? { ms: [], handshakes: [], phases: [] };
-        const mean = (pick: (h: Handshakes) => number) =>
-          c.handshakes.reduce((t, h) => t + pick(h), 0) / c.handshakes.length;
+        const runs = cold[w.subject.name] ?? [];
+        const { wallMs, phases } = coldOf(runs);
+        const ms = runs.map((r) => r.wallMs);
         const warmResult = warm.get(w);
         if (!warmResult) throw new Error(`no warm result for ${w.subject.name}`);
         return {
           name: w.subject.name,
           cold: {
-            runs: c.ms.length,
-            medianMs: median(c.ms),
-            minMs: Math.min(...c.ms),
-            maxMs: Math.max(...c.ms),
-            phases: {
-              startMs: median(c.phases.map((p) => p.startMs)),
-              importMs: median(c.phases.map((p) => p.importMs)),
-              invokeMs: median(c.phases.map((p) => p.invokeMs)),
-            },
-            handshakesPerRun: {
-              cashfree: mean((h) => h.cashfree),
-              cashfreeResumed: mean((h) => h.cashfreeResumed),
-              secretsManager: mean((h) => h.secretsManager),
-            },
+            runs: runs.length,
+            medianMs: wallMs,
+            minMs: Math.min(...ms),
+            maxMs: Math.max(...ms),
+            phases,
+            handshakesPerRun: mean(runs.map((r) => r.handshakes)),
           },
           warm: warmResult,
-          idle: idleOf(i),
+          idle: options.idleSeconds.map((seconds, step) => {
+            const calls = idlers.flatMap((x, k) => (x.subject === i ? [idleCalls[k]?.[step]] : []));
+            const msBySession = calls.map((c) => c?.ms ?? Number.NaN);
+            return {
+              seconds,
+              ms: median(msBySession),
+              msBySession,
+              handshakes: mean(calls.flatMap((c) => (c ? [c.handshakes] : []))),
+            };
+          }),
         };
       }),
     };
   } finally {
     for (const { session } of idlers) session?.close();
-    await Promise.all([...new Set([...wired, ...idlers.map((x) => x.wired)])].map((w) => w.close()));
+    await Promise.all(idlers.map((x) => x.wired.close()));
     ca.dispose();
   }
 }
