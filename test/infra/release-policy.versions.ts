@@ -69,6 +69,25 @@ async function answerOf(
   };
 }
 
+/** The same answers as written by another version: its EMF lines carry that version's `FunctionVersion`. */
+export function asVersion(behaviour: VersionBehaviour, version: string): VersionBehaviour {
+  const relabel = (answer: Answer): Answer => ({
+    ...answer,
+    samples: answer.samples.map(({ metric, value }) => ({
+      value,
+      metric: metric.dimensions.FunctionVersion
+        ? { ...metric, dimensions: { ...metric.dimensions, FunctionVersion: version } }
+        : metric,
+    })),
+  });
+  return {
+    refusal: relabel(behaviour.refusal),
+    probe: relabel(behaviour.probe),
+    heartbeat: relabel(behaviour.heartbeat),
+    card: relabel(behaviour.card),
+  };
+}
+
 /** An invocation that ended in a function error: no answer of the function's, no EMF line, API Gateway's 502. */
 export const crashAnswer = (): Answer => ({
   status: 502,
