@@ -3,6 +3,17 @@ import { judgeProbe, judgeRefusal, type Verdict } from '../../infra/functions/pr
 import { type AlarmState, evaluateAt, type MetricId, MetricStore } from './alarm-evaluation.ts';
 import type { DeployedNames, ReleasePlan } from './release-policy.plan.ts';
 
+// How the pieces behave, as AWS documents them:
+// - a weighted alias sends each call to one version or the other at random ("a simple probabilistic model"),
+//   and its metrics carry the version that ran as `ExecutedVersion` ("Determining which version has been
+//   invoked"), https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html;
+// - Lambda counts a call of an alias under `Resource` = function:alias, and `Errors` counts invocations that
+//   ended in a function error, https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html;
+// - API Gateway answers a proxy integration's function error with 502,
+//   https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html;
+// - CodeDeploy stops a deployment when any of its group's alarms is in ALARM and rolls back when configured to,
+//   https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-create-alarms.html.
+
 /**
  * A datapoint of minute m is seen by an alarm evaluation one minute after that minute ends: Lambda's and API
  * Gateway's metrics, and EMF lines through CloudWatch Logs, take about a minute to arrive (an assumption: AWS
@@ -148,6 +159,7 @@ export function simulateRelease(plan: ReleasePlan, options: RunOptions): RunResu
   let crashesSeen = 0;
   let mostCallsSeen = 0;
   let blipped = false;
+  // The alarms outlive releases (CloudFormation updates their dimensions): OK is where a healthy one left them.
   const states: AlarmState[] = alarms.map(() => 'OK');
 
   // Spread evenly: the calls of minute m are those whose (fractional) count crosses an integer in it.
