@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SECRET_ID, newCredentials, secretString, standInAwsEnv } from '../../local/embedded.ts';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from '../../local/secrets-manager-stand-in.ts';
-import { createThrowawayCa, type ThrowawayCa } from '../../local/throwaway-ca.ts';
 import { cryptogramBody, type HostileServer, sendBody, startHostileServer } from '../support/hostile-server.ts';
+import { createThrowawayCa, type ThrowawayCa } from '../support/throwaway-ca.ts';
 
 // Node's debug output (NODE_DEBUG) prints the options of every connection an Agent opens; an engineer chasing a
 // TLS problem in production would turn it on. Each case runs the real handler in a process of its own, as a

@@ -1,7 +1,6 @@
 import tls from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCa, type ServerCertificate } from '../../local/throwaway-ca.ts';
 import {
   cryptogramBody,
   type HostileListener,
@@ -9,6 +8,7 @@ import {
   sendBody,
   startHostileServer,
 } from '../support/hostile-server.ts';
+import { createThrowawayCa, type ServerCertificate } from '../support/throwaway-ca.ts';
 import { assertNoLeaks, demo, invoke, logLines, setUp } from './harness.ts';
 
 // Cashfree is played over real TLS by servers that misbehave on purpose; Secrets Manager is the stand-in.

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import type { ServerCertificate } from '../../local/throwaway-ca.ts';
+import type { ServerCertificate } from './throwaway-ca.ts';
 
 export interface HostileRequest {
   path: string;

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Socket } from 'node:net';
-import type { ServerCertificate } from '../../local/throwaway-ca.ts';
+import type { ServerCertificate } from './throwaway-ca.ts';
 
 export interface RequestInfo {
   /** 1 for the first request a connection carries, 2 for the second, ... */

@@ -17,7 +17,6 @@ import {
   UpstreamUnavailableError,
 } from '../../lambda/errors.ts';
 import { createTransport, MAX_BODY_BYTES, type Transport } from '../../lambda/transport.ts';
-import { createThrowawayCa } from '../../local/throwaway-ca.ts';
 import { failure } from '../support/failure.ts';
 import {
   cryptogramBody,
@@ -26,6 +25,7 @@ import {
   sendBody,
   startHostileServer,
 } from '../support/hostile-server.ts';
+import { createThrowawayCa } from '../support/throwaway-ca.ts';
 
 const KEYS: CashfreeCredentials = { clientId: 'TEST_APP_HOSTILE', clientSecret: 'cfsk_ma_test_hostile_0123456789' };
 const IDS = { customerId: 'cust_demo_1', instrumentId: '54deabb4-ba45-4a60-9e6a-9c016fe7ab10' };

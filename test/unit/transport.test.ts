@@ -4,7 +4,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_INFORMATIONAL_ANSWERS } from '../../lambda/exchange.ts';
 import { createTransport, MAX_BODY_BYTES, type Transport, type TransportResult } from '../../lambda/transport.ts';
-import { createThrowawayCa, type ServerCertificate, type ThrowawayCa } from '../../local/throwaway-ca.ts';
+import { createThrowawayCa, type ServerCertificate, type ThrowawayCa } from '../support/throwaway-ca.ts';
 import {
   deadPort,
   eventually,
