@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptogramServiceError, createCryptogramClient } from '../../client/src/index.ts';
 import { newLocalIamCredentials, startLocalApi } from '../../local/api-server.ts';
 import type { RunningServer } from '../../local/http.ts';
-import { demo, setUp } from '../integration/harness.ts';
+import { demo, setUp } from '../support/handler-harness.ts';
 
 // Client -> local API with SigV4 checking on -> the real handler -> the Cashfree simulator, all on 127.0.0.1.
 const REGION = 'ap-south-1';

@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../lambda/config.ts';
 import { FAULTS, type Fault } from '../../local/cashfree-simulator.ts';
+import { demo, invoke, logLines, setUp } from '../support/handler-harness.ts';
 import {
   cryptogramBody,
   type HostileListener,
@@ -11,7 +12,6 @@ import {
   startHostileServer,
 } from '../support/hostile-server.ts';
 import { deadPort } from '../support/transport-servers.ts';
-import { demo, invoke, logLines, setUp } from './harness.ts';
 
 // Every fault the tests play, through the real handler with the shipped defaults (a 5 s budget, 2 s attempts,
 // 3 attempts, a 2 s Secrets Manager bound), one at a time so no fault's CPU delays another's timers. Each

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_SECRET_ID } from '../../local/embedded.ts';
+import { invoke, logLines, setUp } from '../support/handler-harness.ts';
 import { startHostileServer } from '../support/hostile-server.ts';
-import { invoke, logLines, setUp } from './harness.ts';
 
 const ctx = await setUp();
 const { upstreams } = ctx;

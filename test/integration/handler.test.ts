@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { demo, invoke, logLines, setUp } from './harness.ts';
+import { demo, invoke, logLines, setUp } from '../support/handler-harness.ts';
 
 const ctx = await setUp();
 const { upstreams } = ctx;

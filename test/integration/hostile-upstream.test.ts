@@ -1,6 +1,7 @@
 import tls from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertNoLeaks, demo, invoke, logLines, setUp } from '../support/handler-harness.ts';
 import {
   cryptogramBody,
   type HostileListener,
@@ -9,7 +10,6 @@ import {
   startHostileServer,
 } from '../support/hostile-server.ts';
 import { createThrowawayCa, type ServerCertificate } from '../support/throwaway-ca.ts';
-import { assertNoLeaks, demo, invoke, logLines, setUp } from './harness.ts';
 
 // Cashfree is played over real TLS by servers that misbehave on purpose; Secrets Manager is the stand-in.
 const ctx = await setUp();
