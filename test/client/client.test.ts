@@ -6,7 +6,8 @@ import {
   createCryptogramClient,
   ERROR_CODES,
 } from '../../client/src/index.ts';
-import { closedPort, json, type ReceivedRequest, type Script, signatureProblem, startServer } from './server.ts';
+import { deadPort, type ReceivedRequest, sendJson, startTestServer, type TestHandler } from '../support/test-server.ts';
+import { signatureVerdict } from './signature.ts';
 
 const REGION = 'ap-south-1';
 const credentials = { accessKeyId: 'AKIACLIENTTEST', secretAccessKey: 'client-test-secret-key' };
@@ -23,27 +24,36 @@ const seven = {
   card_display: '1472',
 };
 
-let script: Script = () => {};
-const server = await startServer((request, index, res) => script(request, index, res));
-const answer = (...steps: Script[]) => {
-  script = (request, index, res) =>
-    (steps[Math.min(index - firstIndex, steps.length - 1)] as Script)(request, index, res);
+const server = await startTestServer(() => {});
+const answer = (...steps: TestHandler[]) => {
   const firstIndex = server.requests.length;
+  server.handle((request, res, received) =>
+    (steps[Math.min(received.index - firstIndex, steps.length - 1)] as TestHandler)(request, res, received),
+  );
   return () => server.requests.slice(firstIndex);
 };
 // The service names the instrument asked for; the client refuses an answer for another.
 const askedInstrument = (request: ReceivedRequest) =>
   decodeURIComponent(/\/instruments\/([^/]+)\//.exec(request.path)?.[1] ?? '');
-const ok: Script = (request, _i, res) =>
-  json(res, 200, { ...seven, instrument_id: askedInstrument(request), extra: 'dropped' }, { 'x-request-id': 'svc-id' });
+const ok: TestHandler = (_req, res, received) =>
+  sendJson(
+    res,
+    200,
+    { ...seven, instrument_id: askedInstrument(received), extra: 'dropped' },
+    { 'x-request-id': 'svc-id' },
+  );
 const status =
-  (code: number, body: unknown, headers: Record<string, string> = {}): Script =>
-  (_r, _i, res) =>
-    json(res, code, body, headers);
-const hang: Script = () => {};
+  (code: number, body: unknown, headers: Record<string, string> = {}): TestHandler =>
+  (_req, res) =>
+    sendJson(res, code, body, headers);
+const hang: TestHandler = () => {};
 
 const client = (options: Partial<CryptogramClientOptions> = {}) =>
-  createCryptogramClient({ baseUrl: `${server.url}/v1`, region: REGION, credentials, ...options });
+  createCryptogramClient({ baseUrl: `${server.origin}/v1`, region: REGION, credentials, ...options });
+// What API Gateway decides on a received request: the local gateway's own check.
+const verdict = (request: ReceivedRequest, keys: typeof credentials = credentials) =>
+  signatureVerdict(server, request, { region: REGION, credentials: keys });
+const verified = { ok: true, accessKeyId: credentials.accessKeyId };
 
 async function failure(promise: Promise<unknown>): Promise<CryptogramServiceError> {
   const error = await promise.then(
@@ -89,10 +99,11 @@ describe('getCryptogram', () => {
     expect(request?.headers.authorization).toMatch(
       /^AWS4-HMAC-SHA256 Credential=AKIACLIENTTEST\/\d{8}\/ap-south-1\/execute-api\/aws4_request, SignedHeaders=[^,]*x-request-id/,
     );
-    expect(await signatureProblem(request ?? never(), credentials, REGION)).toBeUndefined();
-    expect(await signatureProblem(request ?? never(), { ...credentials, secretAccessKey: 'wrong' }, REGION)).toBe(
-      'signature does not match',
-    );
+    expect(await verdict(request ?? never())).toEqual(verified);
+    expect(await verdict(request ?? never(), { ...credentials, secretAccessKey: 'wrong' })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('signature we calculated does not match'),
+    });
   });
 
   it.each([
@@ -101,7 +112,7 @@ describe('getCryptogram', () => {
     ['/v1/', '/v1/customers/'],
   ])('joins the path to a base URL ending in %j', async (suffix, prefix) => {
     const sent = answer(ok);
-    await client({ baseUrl: `${server.url}${suffix}` }).getCryptogram(ids);
+    await client({ baseUrl: `${server.origin}${suffix}` }).getCryptogram(ids);
     expect(sent()[0]?.path.startsWith(prefix)).toBe(true);
   });
 
@@ -110,7 +121,7 @@ describe('getCryptogram', () => {
     await client().getCryptogram({ customerId: 'a:b@c+d=e', instrumentId: 'x.y-z_1' });
     const [request] = sent();
     expect(request?.path).toBe('/v1/customers/a%3Ab%40c%2Bd%3De/instruments/x.y-z_1/cryptogram');
-    expect(await signatureProblem(request ?? never(), credentials, REGION)).toBeUndefined();
+    expect(await verdict(request ?? never())).toEqual(verified);
   });
 
   it('signs with temporary credentials, session token included', async () => {
@@ -119,7 +130,7 @@ describe('getCryptogram', () => {
     await client({ credentials: async () => temporary }).getCryptogram(ids);
     const [request] = sent();
     expect(request?.headers['x-amz-security-token']).toBe('session-token-value');
-    expect(await signatureProblem(request ?? never(), temporary, REGION)).toBeUndefined();
+    expect(await verdict(request ?? never(), temporary)).toEqual(verified);
   });
 
   it('makes up a request id when the caller gives none and keeps it across attempts', async () => {
@@ -141,7 +152,7 @@ describe('retries', () => {
     const [first, second] = sent();
     expect(provider).toHaveBeenCalledTimes(2);
     expect(second?.headers['x-amz-date']).not.toBe(first?.headers['x-amz-date']);
-    expect(await signatureProblem(second ?? never(), credentials, REGION)).toBeUndefined();
+    expect(await verdict(second ?? never())).toEqual(verified);
   });
 
   it('retries a 503 without Retry-After after a short backoff', async () => {
@@ -210,7 +221,7 @@ describe('failures without an answer', () => {
   });
 
   it('times out on an answer whose body stalls', async () => {
-    answer((_r, _i, res) => {
+    answer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"card_number":');
     });
@@ -240,7 +251,7 @@ describe('failures without an answer', () => {
   });
 
   it('reports a refused connection as network_error with its code, without retrying', async () => {
-    const port = await closedPort();
+    const port = await deadPort();
     const error = await failure(
       createCryptogramClient({ baseUrl: `http://127.0.0.1:${port}/v1`, region: REGION, credentials }).getCryptogram(
         ids,
@@ -256,10 +267,10 @@ describe('failures without an answer', () => {
   });
 
   it('does not follow a redirect', async () => {
-    const elsewhere = await startServer((_r, _i, res) => json(res, 200, seven));
+    const elsewhere = await startTestServer((_req, res) => sendJson(res, 200, seven));
     try {
-      answer((_r, _i, res) => {
-        res.writeHead(302, { location: `${elsewhere.url}/v1/customers/x/instruments/y/cryptogram` });
+      answer((_req, res) => {
+        res.writeHead(302, { location: `${elsewhere.origin}/v1/customers/x/instruments/y/cryptogram` });
         res.end();
       });
       const error = await failure(client().getCryptogram(ids));
@@ -329,7 +340,7 @@ describe('what it refuses to send or use', () => {
   });
 
   it('reports a body that is not JSON as invalid_response, quoting none of it', async () => {
-    answer((_r, _i, res) => {
+    answer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(`{"card_number":"${PAN}",`);
     });
@@ -339,7 +350,7 @@ describe('what it refuses to send or use', () => {
   });
 
   it('reports an error page that is not the service JSON with its status', async () => {
-    answer((_r, _i, res) => {
+    answer((_req, res) => {
       res.writeHead(502, { 'content-type': 'text/html' });
       res.end('<html>Bad Gateway</html>');
     });

@@ -12,14 +12,10 @@ import type { CashfreeCredentials, CredentialsProvider } from '../../lambda/cred
 import { UpstreamInvalidResponseError, UpstreamTimeoutError, UpstreamUnavailableError } from '../../lambda/errors.ts';
 import { MAX_INFORMATIONAL_ANSWERS } from '../../lambda/exchange.ts';
 import { createTransport, type Transport } from '../../lambda/transport.ts';
+import { cryptogramAnswer } from '../support/cashfree-answers.ts';
 import { failure } from '../support/failure.ts';
-import {
-  cryptogramBody,
-  type HostileListener,
-  type HostileServer,
-  sendBody,
-  startHostileServer,
-} from '../support/hostile-server.ts';
+import { writeThenReset } from '../support/hostile-behaviours.ts';
+import { sendJson, startTestServer, type TestHandler, type TestServer } from '../support/test-server.ts';
 
 // Contract §4: Cashfree is asked again only when no byte of its answer arrived, when it answered a whole 5xx, or
 // a 429 waited out once. Each case counts the requests the server read: a second one could be a second
@@ -31,7 +27,7 @@ const MAX_ATTEMPTS = 3;
 const credentials: CredentialsProvider = { get: async () => KEYS, refresh: async () => KEYS, clear() {} };
 
 let transport: Transport;
-const servers: HostileServer[] = [];
+const servers: TestServer[] = [];
 
 beforeEach(() => {
   transport = createTransport();
@@ -42,11 +38,11 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-async function cashfree(listener: HostileListener): Promise<{ server: HostileServer; client: CashfreeClient }> {
-  const server = await startHostileServer(listener);
+async function cashfree(handler: TestHandler): Promise<{ server: TestServer; client: CashfreeClient }> {
+  const server = await startTestServer(handler);
   servers.push(server);
   const client = createCashfreeClient({
-    baseUrl: server.baseUrl,
+    baseUrl: `${server.origin}/pg`,
     apiVersion: '2022-09-01',
     attemptTimeoutMs: 300,
     maxAttempts: MAX_ATTEMPTS,
@@ -61,13 +57,7 @@ function call(record: UpstreamRecord = newUpstreamRecord()): CryptogramCall {
   return { ids: IDS, requestId: 'req-ask-once', deadlineAtMs: Date.now() + 2500, record };
 }
 
-/** Writes `bytes` straight to the connection, then resets it a moment later. */
-const writeThenReset = (socket: Socket, bytes: string) => {
-  socket.write(bytes);
-  setTimeout(() => socket.resetAndDestroy(), 20);
-};
-
-const ok: HostileListener = (_req, res) => sendBody(res, 200, cryptogramBody(IDS.instrumentId));
+const ok: TestHandler = (_req, res) => sendJson(res, 200, cryptogramAnswer(IDS.instrumentId));
 
 describe('once Cashfree began to answer, a failure ends the call', () => {
   it.each([
@@ -216,8 +206,8 @@ describe('before any byte of an answer, Cashfree is asked again', () => {
 
   it('asks once per attempt when Cashfree answers a whole 5xx every time', async () => {
     // Prepare
-    const body = JSON.stringify({ message: 'internal Server Error', code: 'internal_error', type: 'api_error' });
-    const { server, client } = await cashfree((_req, res) => sendBody(res, 500, body));
+    const body = { message: 'internal Server Error', code: 'internal_error', type: 'api_error' };
+    const { server, client } = await cashfree((_req, res) => sendJson(res, 500, body));
     const record = newUpstreamRecord();
 
     // Act
