@@ -12,16 +12,6 @@ export interface SpawnedService {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** A free loopback port, so parallel test files never collide on 3000. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** True when nothing listens on the port any more. */
 export async function portIsFree(port: number): Promise<boolean> {
   const server = createServer();

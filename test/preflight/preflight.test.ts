@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import {
   CloudFormationClient,
   CloudFormationServiceException,
@@ -24,6 +23,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { ENVIRONMENTS } from '../../infra/environments.ts';
 import { preflight } from '../../infra/preflight/main.ts';
 import { loadTarget } from '../../infra/preflight/target.ts';
+import { deadPort } from '../support/test-server.ts';
 
 const ACCOUNT = ENVIRONMENTS.staging.account;
 const REGION = ENVIRONMENTS.staging.region;
@@ -421,10 +421,7 @@ describe('preflight without a reachable AWS (the real SDK clients)', () => {
 
   it('says in one line that AWS is unreachable when nothing answers, and exits 1', async () => {
     // A port that was free a moment ago: the connection is refused, as on a machine with no route to AWS.
-    const server = createServer().listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
+    const port = await deadPort();
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'not-a-real-secret');
     vi.stubEnv('AWS_ENDPOINT_URL', `http://127.0.0.1:${port}`);
