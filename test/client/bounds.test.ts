@@ -11,6 +11,7 @@ import {
   MAX_RETRY_AFTER_SECONDS,
   MAX_TIMEOUT_MS,
 } from '../../client/src/index.ts';
+import { failure } from '../support/failure.ts';
 import { streamLazily } from '../support/hostile-behaviours.ts';
 import { sendJson, startTestServer, type TestHandler } from '../support/test-server.ts';
 
@@ -36,15 +37,6 @@ const answer = (next: TestHandler) => {
 };
 const client = (timeoutMs = 5000) =>
   createCryptogramClient({ baseUrl: `${server.origin}/v1`, region: REGION, credentials, timeoutMs, maxAttempts: 1 });
-
-async function failure(promise: Promise<unknown>): Promise<CryptogramServiceError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CryptogramServiceError);
-  return error as CryptogramServiceError;
-}
 
 // Whatever the client printed would end up in the caller's logs, next to card data.
 const writes: unknown[] = [];
@@ -149,7 +141,7 @@ describe('what the client reads', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
       res.end(gzipSync(JSON.stringify(cryptogram)));
     });
-    const error = await failure(client().getCryptogram(ids));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ code: 'invalid_response', status: 200 });
   });
 
@@ -161,7 +153,10 @@ describe('what the client reads', () => {
     answer((_req, res) => res.end(body(MAX_ANSWER_BYTES)));
     await expect(client().getCryptogram(ids)).resolves.toEqual(cryptogram);
     answer((_req, res) => res.end(body(MAX_ANSWER_BYTES + 1)));
-    expect(await failure(client().getCryptogram(ids))).toMatchObject({ code: 'invalid_response', status: 200 });
+    expect(await failure(client().getCryptogram(ids), CryptogramServiceError)).toMatchObject({
+      code: 'invalid_response',
+      status: 200,
+    });
   });
 
   it('refuses a declared length over the cap at once, without waiting for the body', async () => {
@@ -170,7 +165,7 @@ describe('what the client reads', () => {
       res.write('{');
     });
     const startedAtMs = Date.now();
-    const error = await failure(client(5000).getCryptogram(ids));
+    const error = await failure(client(5000).getCryptogram(ids), CryptogramServiceError);
     expect(error.code).toBe('invalid_response');
     expect(Date.now() - startedAtMs).toBeLessThan(2000);
   });
@@ -196,19 +191,21 @@ describe('Retry-After', () => {
     ['2098-01-01T00:00:00Z', undefined],
   ])('reads %j as %j seconds', async (value, expected) => {
     answer((_req, res) => sendJson(res, 503, { message: 'm', code: 'service_unavailable' }, { 'retry-after': value }));
-    const error = await failure(client().getCryptogram(ids));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ status: 503, code: 'service_unavailable', retryAfterSeconds: expected });
   });
 
   it('reads an HTTP-date as the whole seconds until it, at most the documented maximum', async () => {
     answer((_req, res) => sendJson(res, 429, { message: 'm', code: 'throttled' }, { 'retry-after': inSeconds(30) }));
-    const near = await failure(client().getCryptogram(ids));
+    const near = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(near.retryAfterSeconds).toBeGreaterThanOrEqual(29);
     expect(near.retryAfterSeconds).toBeLessThanOrEqual(31);
     answer((_req, res) =>
       sendJson(res, 429, { message: 'm', code: 'throttled' }, { 'retry-after': inSeconds(86_400) }),
     );
-    expect((await failure(client().getCryptogram(ids))).retryAfterSeconds).toBe(MAX_RETRY_AFTER_SECONDS);
+    expect((await failure(client().getCryptogram(ids), CryptogramServiceError)).retryAfterSeconds).toBe(
+      MAX_RETRY_AFTER_SECONDS,
+    );
   });
 
   it('does not wait out a huge Retry-After, and reports the clamped value', async () => {
@@ -220,6 +217,7 @@ describe('Retry-After', () => {
       createCryptogramClient({ baseUrl: server.origin, region: REGION, credentials, timeoutMs: 5000 }).getCryptogram(
         ids,
       ),
+      CryptogramServiceError,
     );
     expect(Date.now() - startedAtMs).toBeLessThan(2000);
     expect(sent()).toHaveLength(1);
@@ -249,7 +247,7 @@ describe('what the client keeps of an answer', () => {
     answer((_req, res) =>
       sendJson(res, 404, { message: `No card ${PAN} for cust_1`, code: 'instrument_not_found', extra: PAN }),
     );
-    const error = await failure(client().getCryptogram(ids));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ status: 404, code: 'instrument_not_found' });
     expect(error.message).toBe(ERROR_CODES.instrument_not_found.message);
     expect(`${error.message} ${error.stack} ${JSON.stringify(error)} ${String(error.cause)}`).not.toContain(PAN);
@@ -264,7 +262,7 @@ describe('what the client keeps of an answer', () => {
     ['a code that is not a string', 404],
   ])('answers invalid_response for %s as code', async (_case, code) => {
     answer((_req, res) => sendJson(res, 404, { message: 'm', code }));
-    const error = await failure(client().getCryptogram(ids));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ status: 404, code: 'invalid_response' });
     expect(`${error.message} ${JSON.stringify(error)}`).not.toContain(PAN);
   });
@@ -279,7 +277,7 @@ describe('what the client keeps of an answer', () => {
     answer((_req, res) =>
       sendJson(res, 403, { message: 'm', code: 'access_denied', requestId: bodyId }, headers as Record<string, string>),
     );
-    const error = await failure(client().getCryptogram({ ...ids, requestId: 'mine-1' }));
+    const error = await failure(client().getCryptogram({ ...ids, requestId: 'mine-1' }), CryptogramServiceError);
     expect(error.requestId).toBe(expected);
   });
 });

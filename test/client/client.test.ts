@@ -6,6 +6,7 @@ import {
   createCryptogramClient,
   ERROR_CODES,
 } from '../../client/src/index.ts';
+import { failure } from '../support/failure.ts';
 import { deadPort, type ReceivedRequest, sendJson, startTestServer, type TestHandler } from '../support/test-server.ts';
 import { signatureVerdict } from './signature.ts';
 
@@ -54,15 +55,6 @@ const client = (options: Partial<CryptogramClientOptions> = {}) =>
 const verdict = (request: ReceivedRequest, keys: typeof credentials = credentials) =>
   signatureVerdict(server, request, { region: REGION, credentials: keys });
 const verified = { ok: true, accessKeyId: credentials.accessKeyId };
-
-async function failure(promise: Promise<unknown>): Promise<CryptogramServiceError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CryptogramServiceError);
-  return error as CryptogramServiceError;
-}
 
 // The client must never write anything: whatever it printed could end up next to card data in logs.
 const writes: unknown[] = [];
@@ -163,7 +155,7 @@ describe('retries', () => {
 
   it('stops after maxAttempts and reports the last answer', async () => {
     const sent = answer(status(503, { message: 'Retry shortly', code: 'service_unavailable' }, { 'retry-after': '0' }));
-    const error = await failure(client({ maxAttempts: 3 }).getCryptogram(ids));
+    const error = await failure(client({ maxAttempts: 3 }).getCryptogram(ids), CryptogramServiceError);
     expect(sent()).toHaveLength(3);
     expect(error).toMatchObject({ status: 503, code: 'service_unavailable', retryAfterSeconds: 0, attempts: 3 });
     expect(error.retryable).toBe(true);
@@ -172,7 +164,7 @@ describe('retries', () => {
   it('does not wait when Retry-After does not fit the budget, and says how long to wait', async () => {
     const sent = answer(status(429, { message: 'Too Many Requests', code: 'throttled' }, { 'retry-after': '30' }));
     const startedAtMs = Date.now();
-    const error = await failure(client({ timeoutMs: 5000 }).getCryptogram(ids));
+    const error = await failure(client({ timeoutMs: 5000 }).getCryptogram(ids), CryptogramServiceError);
     expect(Date.now() - startedAtMs).toBeLessThan(4000);
     expect(sent()).toHaveLength(1);
     expect(error).toMatchObject({
@@ -192,7 +184,7 @@ describe('retries', () => {
     [504, 'upstream_timeout'],
   ] as const)('never retries a %i (%s) and surfaces its code and request id', async (code, errorCode) => {
     const sent = answer(status(code, { message: 'the service text', code: errorCode }, { 'x-request-id': 'svc-7' }));
-    const error = await failure(client().getCryptogram({ ...ids, requestId: 'mine-7' }));
+    const error = await failure(client().getCryptogram({ ...ids, requestId: 'mine-7' }), CryptogramServiceError);
     expect(sent()).toHaveLength(1);
     expect(error).toMatchObject({
       status: code,
@@ -206,7 +198,7 @@ describe('retries', () => {
 
   it('keeps its own request id when the answer carries none', async () => {
     answer(status(403, { message: 'Missing Authentication Token', code: 'missing_authentication_token' }));
-    const error = await failure(client().getCryptogram({ ...ids, requestId: 'mine-8' }));
+    const error = await failure(client().getCryptogram({ ...ids, requestId: 'mine-8' }), CryptogramServiceError);
     expect(error.requestId).toBe('mine-8');
   });
 });
@@ -215,7 +207,7 @@ describe('failures without an answer', () => {
   it('times out within the caller budget, attempts included', async () => {
     answer(hang);
     const startedAtMs = Date.now();
-    const error = await failure(client({ timeoutMs: 300 }).getCryptogram(ids));
+    const error = await failure(client({ timeoutMs: 300 }).getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ status: undefined, code: CLIENT_ERROR_CODES.timeout, attempts: 1 });
     expect(Date.now() - startedAtMs).toBeLessThan(3000);
   });
@@ -225,19 +217,23 @@ describe('failures without an answer', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"card_number":');
     });
-    const error = await failure(client({ timeoutMs: 300 }).getCryptogram(ids));
+    const error = await failure(client({ timeoutMs: 300 }).getCryptogram(ids), CryptogramServiceError);
     expect(error.code).toBe(CLIENT_ERROR_CODES.timeout);
   });
 
   it('stops when the caller aborts, during an attempt or a wait', async () => {
     answer(hang);
-    const during = await failure(client().getCryptogram({ ...ids, signal: AbortSignal.timeout(100) }));
+    const during = await failure(
+      client().getCryptogram({ ...ids, signal: AbortSignal.timeout(100) }),
+      CryptogramServiceError,
+    );
     expect(during.code).toBe(CLIENT_ERROR_CODES.aborted);
 
     answer(status(429, { message: 'm', code: 'rate_limited' }, { 'retry-after': '5' }));
     const startedAtMs = Date.now();
     const waiting = await failure(
       client({ timeoutMs: 20_000 }).getCryptogram({ ...ids, signal: AbortSignal.timeout(300) }),
+      CryptogramServiceError,
     );
     expect(waiting).toMatchObject({ code: CLIENT_ERROR_CODES.aborted, attempts: 1 });
     expect(Date.now() - startedAtMs).toBeLessThan(4000);
@@ -245,7 +241,10 @@ describe('failures without an answer', () => {
 
   it('sends nothing when the signal is already aborted', async () => {
     const sent = answer(ok);
-    const error = await failure(client().getCryptogram({ ...ids, signal: AbortSignal.abort() }));
+    const error = await failure(
+      client().getCryptogram({ ...ids, signal: AbortSignal.abort() }),
+      CryptogramServiceError,
+    );
     expect(error.code).toBe(CLIENT_ERROR_CODES.aborted);
     expect(sent()).toHaveLength(0);
   });
@@ -256,6 +255,7 @@ describe('failures without an answer', () => {
       createCryptogramClient({ baseUrl: `http://127.0.0.1:${port}/v1`, region: REGION, credentials }).getCryptogram(
         ids,
       ),
+      CryptogramServiceError,
     );
     expect(error).toMatchObject({
       status: undefined,
@@ -273,7 +273,7 @@ describe('failures without an answer', () => {
         res.writeHead(302, { location: `${elsewhere.origin}/v1/customers/x/instruments/y/cryptogram` });
         res.end();
       });
-      const error = await failure(client().getCryptogram(ids));
+      const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
       expect(error.code).toBe(CLIENT_ERROR_CODES.network);
       expect(elsewhere.requests).toHaveLength(0);
     } finally {
@@ -286,7 +286,7 @@ describe('failures without an answer', () => {
     const provider = async () => {
       throw new Error('Could not load credentials from any providers');
     };
-    const error = await failure(client({ credentials: provider }).getCryptogram(ids));
+    const error = await failure(client({ credentials: provider }).getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ code: CLIENT_ERROR_CODES.credentials, attempts: 0 });
     expect(sent()).toHaveLength(0);
   });
@@ -301,7 +301,7 @@ describe('what it refuses to send or use', () => {
     [{ requestId: 'has space' }],
   ])('refuses %j before sending anything', async (bad) => {
     const sent = answer(ok);
-    const error = await failure(client().getCryptogram({ ...ids, ...bad }));
+    const error = await failure(client().getCryptogram({ ...ids, ...bad }), CryptogramServiceError);
     expect(error).toMatchObject({ status: undefined, code: 'invalid_request', attempts: 0 });
     expect(sent()).toHaveLength(0);
   });
@@ -334,7 +334,7 @@ describe('what it refuses to send or use', () => {
 
   it('reports a 200 without a cryptogram as invalid_response, quoting none of it', async () => {
     answer(status(200, { ...seven, cryptogram: '  ' }));
-    const error = await failure(client().getCryptogram(ids));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ status: 200, code: CLIENT_ERROR_CODES.invalidResponse });
     expect(`${error.message} ${JSON.stringify(error)} ${String(error.cause)}`).not.toContain(PAN);
   });
@@ -344,7 +344,7 @@ describe('what it refuses to send or use', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(`{"card_number":"${PAN}",`);
     });
-    const error = await failure(client().getCryptogram(ids));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error.code).toBe(CLIENT_ERROR_CODES.invalidResponse);
     expect(`${error.message} ${JSON.stringify(error)} ${String(error.cause)}`).not.toContain(PAN);
   });
@@ -354,7 +354,7 @@ describe('what it refuses to send or use', () => {
       res.writeHead(502, { 'content-type': 'text/html' });
       res.end('<html>Bad Gateway</html>');
     });
-    const error = await failure(client().getCryptogram(ids));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ status: 502, code: CLIENT_ERROR_CODES.invalidResponse });
   });
 });

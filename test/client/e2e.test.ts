@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptogramServiceError, createCryptogramClient } from '../../client/src/index.ts';
 import { newLocalIamCredentials, startLocalApi } from '../../local/api-server.ts';
 import type { RunningServer } from '../../local/http.ts';
+import { failure } from '../support/failure.ts';
 import { demo, setUp } from '../support/handler-harness.ts';
 
 // Client -> local API with SigV4 checking on -> the real handler -> the Cashfree simulator, all on 127.0.0.1.
@@ -21,15 +22,6 @@ afterAll(async () => {
 const client = (credentials = iamCredentials) =>
   createCryptogramClient({ baseUrl: api.url, region: REGION, credentials, timeoutMs: 8000 });
 const cashfreeCalls = () => ctx.upstreams.cashfree.requests.length;
-
-async function failure(promise: Promise<unknown>): Promise<CryptogramServiceError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CryptogramServiceError);
-  return error as CryptogramServiceError;
-}
 
 describe('the client against the local API with signature checking on', () => {
   it('gets a fresh cryptogram for a demo card', async () => {
@@ -74,6 +66,7 @@ describe('the client against the local API with signature checking on', () => {
     const sentId = 'e2e-refused';
     const error = await failure(
       client(wrong).getCryptogram({ customerId: demo.customerId, instrumentId: demo.instrumentId, requestId: sentId }),
+      CryptogramServiceError,
     );
     expect(error).toMatchObject({ status: 403, code: 'invalid_signature', attempts: 1 });
     // A refusal names API Gateway's request id (the local gateway's stand-in for it), not the id the client sent.
@@ -86,6 +79,7 @@ describe('the client against the local API with signature checking on', () => {
     const stranger = { accessKeyId: 'AKIAUNKNOWNCALLER000', secretAccessKey: iamCredentials.secretAccessKey };
     const error = await failure(
       client(stranger).getCryptogram({ customerId: demo.customerId, instrumentId: demo.instrumentId }),
+      CryptogramServiceError,
     );
     expect(error).toMatchObject({ status: 403, code: 'request_refused', attempts: 1 });
   });
@@ -93,13 +87,17 @@ describe('the client against the local API with signature checking on', () => {
   it('surfaces an unknown instrument as instrument_not_found with the request id', async () => {
     const error = await failure(
       client().getCryptogram({ customerId: demo.customerId, instrumentId: 'no-such-card', requestId: 'e2e-404' }),
+      CryptogramServiceError,
     );
     expect(error).toMatchObject({ status: 404, code: 'instrument_not_found', requestId: 'e2e-404' });
   });
 
   it('signs ids with URL marks so that the gateway verifies them and the function gets them decoded', async () => {
     const before = cashfreeCalls();
-    const error = await failure(client().getCryptogram({ customerId: 'a:b@c+d=e', instrumentId: 'x.y-z_1' }));
+    const error = await failure(
+      client().getCryptogram({ customerId: 'a:b@c+d=e', instrumentId: 'x.y-z_1' }),
+      CryptogramServiceError,
+    );
     expect(error.code).toBe('instrument_not_found');
     expect(ctx.upstreams.cashfree.requests.slice(before).map((r) => r.path)).toEqual([
       '/pg/customers/a%3Ab%40c%2Bd%3De/instruments/x.y-z_1/cryptogram',

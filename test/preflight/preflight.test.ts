@@ -74,6 +74,21 @@ describe('preflight against AWS (the SDK clients faked)', () => {
     for (const mock of [sts, iam, sns, secrets, kms, lambda, cloudFormation]) mock.restore();
   });
 
+  /** Staging deployed already: CloudFormation lists its functions among the stack's resources. */
+  function deployedStack() {
+    const { functions } = loadTarget({ env: 'staging' });
+    cloudFormation.on(ListStackResourcesCommand).resolves({
+      StackResourceSummaries: functions.map(({ logicalId }) => ({
+        LogicalResourceId: logicalId,
+        PhysicalResourceId: `CryptogramService-staging-${logicalId}`,
+        ResourceType: 'AWS::Lambda::Function',
+        ResourceStatus: 'UPDATE_COMPLETE',
+        LastUpdatedTimestamp: new Date(),
+      })),
+    });
+    return functions;
+  }
+
   // A healthy staging account, where the stack has not been deployed yet.
   beforeEach(() => {
     isolateFromTheMachine();
@@ -144,18 +159,9 @@ describe('preflight against AWS (the SDK clients faked)', () => {
     });
 
     it('counts on a redeploy the reservation the stack’s functions already hold', async () => {
-      const { functions } = loadTarget({ env: 'staging' });
+      const functions = deployedStack();
       const held = functions.reduce((sum, fn) => sum + fn.reservedConcurrency, 0);
       expect(held).toBeGreaterThan(0);
-      cloudFormation.on(ListStackResourcesCommand).resolves({
-        StackResourceSummaries: functions.map(({ logicalId }) => ({
-          LogicalResourceId: logicalId,
-          PhysicalResourceId: `CryptogramService-staging-${logicalId}`,
-          ResourceType: 'AWS::Lambda::Function',
-          ResourceStatus: 'UPDATE_COMPLETE',
-          LastUpdatedTimestamp: new Date(),
-        })),
-      });
       lambda.on(GetFunctionConcurrencyCommand).callsFake(({ FunctionName }) => ({
         ReservedConcurrentExecutions: functions.find((fn) => FunctionName.endsWith(fn.logicalId))?.reservedConcurrency,
       }));
@@ -346,16 +352,7 @@ describe('preflight against AWS (the SDK clients faked)', () => {
     });
 
     it('counts a function deleted behind CloudFormation’s back as holding nothing', async () => {
-      const { functions } = loadTarget({ env: 'staging' });
-      cloudFormation.on(ListStackResourcesCommand).resolves({
-        StackResourceSummaries: functions.map(({ logicalId }) => ({
-          LogicalResourceId: logicalId,
-          PhysicalResourceId: `CryptogramService-staging-${logicalId}`,
-          ResourceType: 'AWS::Lambda::Function',
-          ResourceStatus: 'UPDATE_COMPLETE',
-          LastUpdatedTimestamp: new Date(),
-        })),
-      });
+      deployedStack();
       lambda.on(GetFunctionConcurrencyCommand).rejects(new FunctionNotFound({ message: 'gone', $metadata }));
       lambda.on(GetAccountSettingsCommand).resolves({
         AccountLimit: { ConcurrentExecutions: 105, UnreservedConcurrentExecutions: 105 },

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   type CashfreeClient,
   type CryptogramCall,
@@ -11,7 +11,7 @@ import {
 import type { CashfreeCredentials, CredentialsProvider } from '../../lambda/credentials.ts';
 import { UpstreamInvalidResponseError, UpstreamTimeoutError, UpstreamUnavailableError } from '../../lambda/errors.ts';
 import { MAX_INFORMATIONAL_ANSWERS } from '../../lambda/exchange.ts';
-import { createTransport, type Transport } from '../../lambda/transport.ts';
+import { createTransport } from '../../lambda/transport.ts';
 import { cryptogramAnswer } from '../support/cashfree-answers.ts';
 import { failure } from '../support/failure.ts';
 import { writeThenReset } from '../support/hostile-behaviours.ts';
@@ -26,21 +26,14 @@ const MAX_ATTEMPTS = 3;
 
 const credentials: CredentialsProvider = { get: async () => KEYS, refresh: async () => KEYS, clear() {} };
 
-let transport: Transport;
-const servers: TestServer[] = [];
-
-beforeEach(() => {
-  transport = createTransport();
-});
-
-afterEach(async () => {
-  transport.close();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
+/** A test server playing Cashfree, and the real client and transport asking it; both end with the test. */
 async function cashfree(handler: TestHandler): Promise<{ server: TestServer; client: CashfreeClient }> {
   const server = await startTestServer(handler);
-  servers.push(server);
+  const transport = createTransport();
+  onTestFinished(async () => {
+    transport.close();
+    await server.close();
+  });
   const client = createCashfreeClient({
     baseUrl: `${server.origin}/pg`,
     apiVersion: '2022-09-01',

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import {
   type CashfreeClientOptions,
   type CryptogramCall,
@@ -37,20 +37,14 @@ const credentials: CredentialsProvider = {
 };
 
 let transport: Transport;
-const servers: TestServer[] = [];
-
 beforeEach(() => {
   transport = createTransport();
 });
-
-afterEach(async () => {
-  transport.close();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+afterEach(() => transport.close());
 
 async function server(handler: TestHandler, options: TestServerOptions = {}): Promise<TestServer> {
   const started = await startTestServer(handler, options);
-  servers.push(started);
+  onTestFinished(() => started.close());
   return started;
 }
 
