@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptogramServiceError, createCryptogramClient } from '../../client/src/index.ts';
 import { newLocalIamCredentials, startLocalApi } from '../../local/api-server.ts';
 import type { RunningServer } from '../../local/http.ts';
+import { CRYPTOGRAM_FIELDS } from '../support/cashfree-answers.ts';
 import { failure } from '../support/failure.ts';
 import { demo, setUp } from '../support/handler-harness.ts';
 
@@ -30,17 +31,7 @@ describe('the client against the local API with signature checking on', () => {
     expect(first).toMatchObject({ instrument_id: demo.instrumentId, card_number: demo.tokenPan });
     expect(ctx.upstreams.cashfree.issued.has(first.cryptogram)).toBe(true);
     expect(second.cryptogram).not.toBe(first.cryptogram);
-    expect(Object.keys(first).sort()).toEqual(
-      [
-        'card_display',
-        'card_expiry_mm',
-        'card_expiry_yy',
-        'card_number',
-        'cryptogram',
-        'instrument_id',
-        'token_requestor_id',
-      ].sort(),
-    );
+    expect(Object.keys(first).sort()).toEqual([...CRYPTOGRAM_FIELDS].sort());
   });
 
   it('passes the caller request id through to Cashfree and back', async () => {
