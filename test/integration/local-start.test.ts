@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_REFUSALS } from '../../api/gateway-responses.ts';
 import { DEMO_INSTRUMENTS, FAULTS } from '../../local/cashfree-simulator.ts';
 import { signedFetch } from '../local/sign.ts';
-import { portIsFree, runToEnd, type SpawnedService, spawnService } from '../local/spawn-service.ts';
-import { deadPort } from '../support/test-server.ts';
+import { runToEnd, type SpawnedService, spawnService } from '../local/spawn-service.ts';
+import { deadPort, portIsFree } from '../support/test-server.ts';
 
 // `npm start` as a newcomer runs it: a separate process through the same Node check, no configuration.
 const START = ['local/node-check.cjs', 'local/start.ts'];

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 
 export interface SpawnedService {
   child: ChildProcess;
@@ -10,15 +9,6 @@ export interface SpawnedService {
   stdout(): string;
   /** Sends `signal` and waits (bounded) for the process to end. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-/** True when nothing listens on the port any more. */
-export async function portIsFree(port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 const READY = /ready on (http:\/\/127\.0\.0\.1:\d+)/;

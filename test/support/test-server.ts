@@ -191,6 +191,15 @@ export async function deadPort(): Promise<number> {
   return port;
 }
 
+/** True when nothing listens on `port` of 127.0.0.1 any more. */
+export async function portIsFree(port: number): Promise<boolean> {
+  const server = createNetServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /** Answers `status` with `body` as JSON, its length declared, as Cashfree and API Gateway answer. */
 export function sendJson(
   response: ServerResponse,
