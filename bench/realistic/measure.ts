@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ENV } from '../../lambda/config.ts';
 import type { EmbeddedUpstreams } from '../../local/embedded.ts';
-import { createThrowawayCa } from '../../local/throwaway-ca.ts';
+import { createThrowawayCa } from '../../test/support/throwaway-ca.ts';
 import { coldOf, type Phases, runChild, type Session, startSession } from '../child.ts';
 import type { Target } from '../protocol.ts';
 import { inRounds, median, type Summary, summarize } from '../stats.ts';

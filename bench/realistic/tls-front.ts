@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { ServerCertificate } from '../../local/throwaway-ca.ts';
+import type { ServerCertificate } from '../../test/support/throwaway-ca.ts';
 
 /**
  * How long the TLS servers keep an idle connection: above the bench's longest idle wait, like a load

@@ -2,7 +2,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { OpenAPIBackend } from 'openapi-backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/config.ts';
-import { invoke, setUp } from '../integration/harness.ts';
+import { invoke, setUp } from '../support/handler-harness.ts';
 import { at, dereferenced, type JsonObject, loadDocument } from './document.ts';
 
 // The real handler against the simulators, its answers checked against the document: the contract is what

@@ -5,6 +5,7 @@ import { HTTP_METHOD, PATH_PARAMETERS, RESOURCE_PATH, STAGE_NAME } from '../../a
 import type { Cryptogram } from '../../lambda/cashfree.ts';
 import { FUNCTION_ERRORS } from '../../lambda/errors.ts';
 import { parseInstrumentIds } from '../../lambda/request.ts';
+import { CRYPTOGRAM_FIELDS } from '../support/cashfree-answers.ts';
 import { idCandidates } from '../support/id-candidates.ts';
 import {
   at,
@@ -24,20 +25,11 @@ const parameters = at(get, 'parameters') as JsonObject[];
 const parameter = (name: string) => parameters.find((p) => p.name === name) as JsonObject;
 const REQUEST_ID_PATTERN = '^[A-Za-z0-9_.:-]{1,128}$';
 
-// The function's seven fields, checked against its `Cryptogram` type by the compiler: a field added to or
-// dropped from the function fails `npm run typecheck` until this list (and so the document) follows.
-const FIELDS = [
-  'instrument_id',
-  'token_requestor_id',
-  'card_number',
-  'card_expiry_mm',
-  'card_expiry_yy',
-  'cryptogram',
-  'card_display',
-] as const satisfies readonly (keyof Cryptogram)[];
 // The contract's five (Cashfree's schema marks all seven optional; the service refuses a 200 without these).
 const REQUIRED_FIELDS = ['instrument_id', 'card_number', 'card_expiry_mm', 'card_expiry_yy', 'cryptogram'] as const;
-type Unlisted = Exclude<keyof Cryptogram, (typeof FIELDS)[number]>;
+// A field added to the function's `Cryptogram` type fails `npm run typecheck` until CRYPTOGRAM_FIELDS (and so
+// the document) names it too.
+type Unlisted = Exclude<keyof Cryptogram, (typeof CRYPTOGRAM_FIELDS)[number]>;
 type RequiredKeys = { [K in keyof Cryptogram]-?: undefined extends Cryptogram[K] ? never : K }[keyof Cryptogram];
 const allListed: [Unlisted] extends [never] ? true : false = true;
 // The function's type requires exactly the fields the document requires, no more and no fewer.
@@ -166,7 +158,7 @@ describe('the OpenAPI document', () => {
   it('describes the 200 body as exactly the function seven fields', () => {
     expect(allListed && requiredListed).toBe(true);
     const schema = at(responses['200'] ?? null, 'content', 'application/json', 'schema');
-    expect(Object.keys(at(schema, 'properties') as JsonObject).sort()).toEqual([...FIELDS].sort());
+    expect(Object.keys(at(schema, 'properties') as JsonObject).sort()).toEqual([...CRYPTOGRAM_FIELDS].sort());
     expect([...(at(schema, 'required') as string[])].sort()).toEqual([...REQUIRED_FIELDS].sort());
     expect(at(schema, 'additionalProperties')).toBe(false);
   });

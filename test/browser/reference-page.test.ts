@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESOURCE_PATH } from '../../api/resource.ts';
 import { startLocalApi } from '../../local/api-server.ts';
 import type { RunningServer } from '../../local/http.ts';
-import { demo, setUp } from '../integration/harness.ts';
+import { demo, setUp } from '../support/handler-harness.ts';
 
 // Debian's chromium; CI installs it (.ci/run). Without it this file reports itself skipped, saying why.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

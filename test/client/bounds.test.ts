@@ -11,7 +11,9 @@ import {
   MAX_RETRY_AFTER_SECONDS,
   MAX_TIMEOUT_MS,
 } from '../../client/src/index.ts';
-import { json, type Script, startServer } from './server.ts';
+import { failure } from '../support/failure.ts';
+import { streamLazily } from '../support/hostile-behaviours.ts';
+import { sendJson, startTestServer, type TestHandler } from '../support/test-server.ts';
 
 // The client against a service that misbehaves on purpose: what it reads, keeps and reports stays bounded.
 const REGION = 'ap-south-1';
@@ -27,39 +29,14 @@ const cryptogram = {
 };
 const MB = 1024 * 1024;
 
-let script: Script = () => {};
-const server = await startServer((request, index, res) => script(request, index, res));
-const answer = (next: Script) => {
+const server = await startTestServer(() => {});
+const answer = (next: TestHandler) => {
   const firstIndex = server.requests.length;
-  script = next;
+  server.handle(next);
   return () => server.requests.slice(firstIndex);
 };
 const client = (timeoutMs = 5000) =>
-  createCryptogramClient({ baseUrl: `${server.url}/v1`, region: REGION, credentials, timeoutMs, maxAttempts: 1 });
-
-async function failure(promise: Promise<unknown>): Promise<CryptogramServiceError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CryptogramServiceError);
-  return error as CryptogramServiceError;
-}
-
-/** Writes `chunk` until `totalBytes` are sent or the client hangs up, honouring backpressure; counts what left. */
-function stream(res: ServerResponse, chunk: Buffer, totalBytes = Number.POSITIVE_INFINITY) {
-  const sent = { bytes: 0 };
-  const more = () => {
-    while (sent.bytes < totalBytes && !res.destroyed) {
-      sent.bytes += chunk.length;
-      if (!res.write(chunk)) return void res.once('drain', more);
-    }
-    if (!res.destroyed) res.end();
-  };
-  res.on('error', () => {});
-  more();
-  return sent;
-}
+  createCryptogramClient({ baseUrl: `${server.origin}/v1`, region: REGION, credentials, timeoutMs, maxAttempts: 1 });
 
 // Whatever the client printed would end up in the caller's logs, next to card data.
 const writes: unknown[] = [];
@@ -87,14 +64,14 @@ describe('answers bigger than any the service gives', () => {
   const measuredCall = async () => {
     const { stdout } = await run(process.execPath, [
       new URL('./measured-call.ts', import.meta.url).pathname,
-      server.url,
+      server.origin,
     ]);
     return JSON.parse(stdout) as { code: string; status?: number; elapsedMs: number; maxRssBytes: number };
   };
   let baselineRssBytes = 0;
 
   beforeAll(async () => {
-    answer((_r, _i, res) => json(res, 200, cryptogram));
+    answer((_req, res) => sendJson(res, 200, cryptogram));
     const baseline = await measuredCall();
     expect(baseline.code).toBe('ok');
     baselineRssBytes = baseline.maxRssBytes;
@@ -106,28 +83,28 @@ describe('answers bigger than any the service gives', () => {
       '300 MB declared in content-length',
       (res: ServerResponse) => {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(300 * MB) });
-        return stream(res, Buffer.alloc(MB, 0x20), 300 * MB);
+        return streamLazily(res, Buffer.alloc(MB, 0x20), 300 * MB);
       },
     ],
     [
       '300 MB chunked',
       (res: ServerResponse) => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        return stream(res, Buffer.alloc(MB, 0x20), 300 * MB);
+        return streamLazily(res, Buffer.alloc(MB, 0x20), 300 * MB);
       },
     ],
     [
       'an endless body',
       (res: ServerResponse) => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        return stream(res, Buffer.alloc(64 * 1024, 0x20));
+        return streamLazily(res, Buffer.alloc(64 * 1024, 0x20));
       },
     ],
     [
       'an endless body on a 503',
       (res: ServerResponse) => {
         res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' });
-        return stream(res, Buffer.alloc(64 * 1024, 0x20));
+        return streamLazily(res, Buffer.alloc(64 * 1024, 0x20));
       },
     ],
     [
@@ -136,12 +113,12 @@ describe('answers bigger than any the service gives', () => {
         // Gzip members may follow one another; a decoder decodes them all.
         const member = gzipSync(Buffer.alloc(MB), { level: 9 });
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
-        return stream(res, Buffer.concat(Array.from({ length: 500 }, () => member)), 1);
+        return streamLazily(res, Buffer.concat(Array.from({ length: 500 }, () => member)), 1);
       },
     ],
   ])('stops reading %s and answers invalid_response, memory flat', async (_case, send) => {
     const sent: { bytes: number }[] = [];
-    answer((_r, _i, res) => void sent.push(send(res)));
+    answer((_req, res) => void sent.push(send(res)));
     const result = await measuredCall();
     expect(result.code).toBe('invalid_response');
     expect(result.elapsedMs).toBeLessThan(3000);
@@ -154,17 +131,17 @@ describe('answers bigger than any the service gives', () => {
 
 describe('what the client reads', () => {
   it('asks for no compression, so that fetch does not decode one', async () => {
-    const sent = answer((_r, _i, res) => json(res, 200, cryptogram));
+    const sent = answer((_req, res) => sendJson(res, 200, cryptogram));
     await client().getCryptogram(ids);
     expect(sent()[0]?.headers['accept-encoding']).toBe('identity');
   });
 
   it('refuses a compressed answer without decoding it, even a small valid one', async () => {
-    answer((_r, _i, res) => {
+    answer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
       res.end(gzipSync(JSON.stringify(cryptogram)));
     });
-    const error = await failure(client().getCryptogram(ids));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ code: 'invalid_response', status: 200 });
   });
 
@@ -173,19 +150,22 @@ describe('what the client reads', () => {
       const text = JSON.stringify(cryptogram);
       return `${text.slice(0, -1)}${' '.repeat(bytes - text.length)}}`;
     };
-    answer((_r, _i, res) => res.end(body(MAX_ANSWER_BYTES)));
+    answer((_req, res) => res.end(body(MAX_ANSWER_BYTES)));
     await expect(client().getCryptogram(ids)).resolves.toEqual(cryptogram);
-    answer((_r, _i, res) => res.end(body(MAX_ANSWER_BYTES + 1)));
-    expect(await failure(client().getCryptogram(ids))).toMatchObject({ code: 'invalid_response', status: 200 });
+    answer((_req, res) => res.end(body(MAX_ANSWER_BYTES + 1)));
+    expect(await failure(client().getCryptogram(ids), CryptogramServiceError)).toMatchObject({
+      code: 'invalid_response',
+      status: 200,
+    });
   });
 
   it('refuses a declared length over the cap at once, without waiting for the body', async () => {
-    answer((_r, _i, res) => {
+    answer((_req, res) => {
       res.writeHead(200, { 'content-length': String(MAX_ANSWER_BYTES + 1) });
       res.write('{');
     });
     const startedAtMs = Date.now();
-    const error = await failure(client(5000).getCryptogram(ids));
+    const error = await failure(client(5000).getCryptogram(ids), CryptogramServiceError);
     expect(error.code).toBe('invalid_response');
     expect(Date.now() - startedAtMs).toBeLessThan(2000);
   });
@@ -210,27 +190,34 @@ describe('Retry-After', () => {
     ['Fri, 31 Feb 2098 10:00:00 GMT', undefined],
     ['2098-01-01T00:00:00Z', undefined],
   ])('reads %j as %j seconds', async (value, expected) => {
-    answer((_r, _i, res) => json(res, 503, { message: 'm', code: 'service_unavailable' }, { 'retry-after': value }));
-    const error = await failure(client().getCryptogram(ids));
+    answer((_req, res) => sendJson(res, 503, { message: 'm', code: 'service_unavailable' }, { 'retry-after': value }));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ status: 503, code: 'service_unavailable', retryAfterSeconds: expected });
   });
 
   it('reads an HTTP-date as the whole seconds until it, at most the documented maximum', async () => {
-    answer((_r, _i, res) => json(res, 429, { message: 'm', code: 'throttled' }, { 'retry-after': inSeconds(30) }));
-    const near = await failure(client().getCryptogram(ids));
+    answer((_req, res) => sendJson(res, 429, { message: 'm', code: 'throttled' }, { 'retry-after': inSeconds(30) }));
+    const near = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(near.retryAfterSeconds).toBeGreaterThanOrEqual(29);
     expect(near.retryAfterSeconds).toBeLessThanOrEqual(31);
-    answer((_r, _i, res) => json(res, 429, { message: 'm', code: 'throttled' }, { 'retry-after': inSeconds(86_400) }));
-    expect((await failure(client().getCryptogram(ids))).retryAfterSeconds).toBe(MAX_RETRY_AFTER_SECONDS);
+    answer((_req, res) =>
+      sendJson(res, 429, { message: 'm', code: 'throttled' }, { 'retry-after': inSeconds(86_400) }),
+    );
+    expect((await failure(client().getCryptogram(ids), CryptogramServiceError)).retryAfterSeconds).toBe(
+      MAX_RETRY_AFTER_SECONDS,
+    );
   });
 
   it('does not wait out a huge Retry-After, and reports the clamped value', async () => {
-    const sent = answer((_r, _i, res) =>
-      json(res, 503, { message: 'm', code: 'service_unavailable' }, { 'retry-after': '99999999999' }),
+    const sent = answer((_req, res) =>
+      sendJson(res, 503, { message: 'm', code: 'service_unavailable' }, { 'retry-after': '99999999999' }),
     );
     const startedAtMs = Date.now();
     const error = await failure(
-      createCryptogramClient({ baseUrl: server.url, region: REGION, credentials, timeoutMs: 5000 }).getCryptogram(ids),
+      createCryptogramClient({ baseUrl: server.origin, region: REGION, credentials, timeoutMs: 5000 }).getCryptogram(
+        ids,
+      ),
+      CryptogramServiceError,
     );
     expect(Date.now() - startedAtMs).toBeLessThan(2000);
     expect(sent()).toHaveLength(1);
@@ -242,14 +229,14 @@ describe('timeoutMs', () => {
   it.each([2 ** 31, 2 ** 40, Number.POSITIVE_INFINITY, Number.NaN, 0, -1])(
     'refuses %d with a TypeError',
     (timeoutMs) => {
-      expect(() => createCryptogramClient({ baseUrl: server.url, region: REGION, credentials, timeoutMs })).toThrow(
+      expect(() => createCryptogramClient({ baseUrl: server.origin, region: REGION, credentials, timeoutMs })).toThrow(
         expect.objectContaining({ name: 'TypeError', message: expect.stringContaining(String(MAX_TIMEOUT_MS)) }),
       );
     },
   );
 
   it('takes the longest timer Node holds and calls without a TimeoutOverflowWarning', async () => {
-    const sent = answer((_r, _i, res) => json(res, 200, cryptogram));
+    const sent = answer((_req, res) => sendJson(res, 200, cryptogram));
     await expect(client(MAX_TIMEOUT_MS).getCryptogram(ids)).resolves.toEqual(cryptogram);
     expect(sent()).toHaveLength(1);
   });
@@ -257,10 +244,10 @@ describe('timeoutMs', () => {
 
 describe('what the client keeps of an answer', () => {
   it('never copies the service message into the error, even one carrying a PAN', async () => {
-    answer((_r, _i, res) =>
-      json(res, 404, { message: `No card ${PAN} for cust_1`, code: 'instrument_not_found', extra: PAN }),
+    answer((_req, res) =>
+      sendJson(res, 404, { message: `No card ${PAN} for cust_1`, code: 'instrument_not_found', extra: PAN }),
     );
-    const error = await failure(client().getCryptogram(ids));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ status: 404, code: 'instrument_not_found' });
     expect(error.message).toBe(ERROR_CODES.instrument_not_found.message);
     expect(`${error.message} ${error.stack} ${JSON.stringify(error)} ${String(error.cause)}`).not.toContain(PAN);
@@ -274,8 +261,8 @@ describe('what the client keeps of an answer', () => {
     ['a code only the client raises', 'client_timeout'],
     ['a code that is not a string', 404],
   ])('answers invalid_response for %s as code', async (_case, code) => {
-    answer((_r, _i, res) => json(res, 404, { message: 'm', code }));
-    const error = await failure(client().getCryptogram(ids));
+    answer((_req, res) => sendJson(res, 404, { message: 'm', code }));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ status: 404, code: 'invalid_response' });
     expect(`${error.message} ${JSON.stringify(error)}`).not.toContain(PAN);
   });
@@ -287,10 +274,10 @@ describe('what the client keeps of an answer', () => {
     ['API Gateway x-amzn-RequestId', { 'x-request-id': 'has space', 'x-amzn-requestid': 'gw-id' }, longId, 'gw-id'],
     ['the id the client sent', { 'x-request-id': longId, 'x-amzn-requestid': 'x'.repeat(129) }, longId, 'mine-1'],
   ])('reports %s as requestId when the ids before it lack the id shape', async (_case, headers, bodyId, expected) => {
-    answer((_r, _i, res) =>
-      json(res, 403, { message: 'm', code: 'access_denied', requestId: bodyId }, headers as Record<string, string>),
+    answer((_req, res) =>
+      sendJson(res, 403, { message: 'm', code: 'access_denied', requestId: bodyId }, headers as Record<string, string>),
     );
-    const error = await failure(client().getCryptogram({ ...ids, requestId: 'mine-1' }));
+    const error = await failure(client().getCryptogram({ ...ids, requestId: 'mine-1' }), CryptogramServiceError);
     expect(error.requestId).toBe(expected);
   });
 });

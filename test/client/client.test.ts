@@ -6,7 +6,9 @@ import {
   createCryptogramClient,
   ERROR_CODES,
 } from '../../client/src/index.ts';
-import { closedPort, json, type ReceivedRequest, type Script, signatureProblem, startServer } from './server.ts';
+import { failure } from '../support/failure.ts';
+import { deadPort, type ReceivedRequest, sendJson, startTestServer, type TestHandler } from '../support/test-server.ts';
+import { signatureVerdict } from './signature.ts';
 
 const REGION = 'ap-south-1';
 const credentials = { accessKeyId: 'AKIACLIENTTEST', secretAccessKey: 'client-test-secret-key' };
@@ -23,36 +25,36 @@ const seven = {
   card_display: '1472',
 };
 
-let script: Script = () => {};
-const server = await startServer((request, index, res) => script(request, index, res));
-const answer = (...steps: Script[]) => {
-  script = (request, index, res) =>
-    (steps[Math.min(index - firstIndex, steps.length - 1)] as Script)(request, index, res);
+const server = await startTestServer(() => {});
+const answer = (...steps: TestHandler[]) => {
   const firstIndex = server.requests.length;
+  server.handle((request, res, received) =>
+    (steps[Math.min(received.index - firstIndex, steps.length - 1)] as TestHandler)(request, res, received),
+  );
   return () => server.requests.slice(firstIndex);
 };
 // The service names the instrument asked for; the client refuses an answer for another.
 const askedInstrument = (request: ReceivedRequest) =>
   decodeURIComponent(/\/instruments\/([^/]+)\//.exec(request.path)?.[1] ?? '');
-const ok: Script = (request, _i, res) =>
-  json(res, 200, { ...seven, instrument_id: askedInstrument(request), extra: 'dropped' }, { 'x-request-id': 'svc-id' });
+const ok: TestHandler = (_req, res, received) =>
+  sendJson(
+    res,
+    200,
+    { ...seven, instrument_id: askedInstrument(received), extra: 'dropped' },
+    { 'x-request-id': 'svc-id' },
+  );
 const status =
-  (code: number, body: unknown, headers: Record<string, string> = {}): Script =>
-  (_r, _i, res) =>
-    json(res, code, body, headers);
-const hang: Script = () => {};
+  (code: number, body: unknown, headers: Record<string, string> = {}): TestHandler =>
+  (_req, res) =>
+    sendJson(res, code, body, headers);
+const hang: TestHandler = () => {};
 
 const client = (options: Partial<CryptogramClientOptions> = {}) =>
-  createCryptogramClient({ baseUrl: `${server.url}/v1`, region: REGION, credentials, ...options });
-
-async function failure(promise: Promise<unknown>): Promise<CryptogramServiceError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CryptogramServiceError);
-  return error as CryptogramServiceError;
-}
+  createCryptogramClient({ baseUrl: `${server.origin}/v1`, region: REGION, credentials, ...options });
+// What API Gateway decides on a received request: the local gateway's own check.
+const verdict = (request: ReceivedRequest, keys: typeof credentials = credentials) =>
+  signatureVerdict(server, request, { region: REGION, credentials: keys });
+const verified = { ok: true, accessKeyId: credentials.accessKeyId };
 
 // The client must never write anything: whatever it printed could end up next to card data in logs.
 const writes: unknown[] = [];
@@ -89,10 +91,11 @@ describe('getCryptogram', () => {
     expect(request?.headers.authorization).toMatch(
       /^AWS4-HMAC-SHA256 Credential=AKIACLIENTTEST\/\d{8}\/ap-south-1\/execute-api\/aws4_request, SignedHeaders=[^,]*x-request-id/,
     );
-    expect(await signatureProblem(request ?? never(), credentials, REGION)).toBeUndefined();
-    expect(await signatureProblem(request ?? never(), { ...credentials, secretAccessKey: 'wrong' }, REGION)).toBe(
-      'signature does not match',
-    );
+    expect(await verdict(request ?? never())).toEqual(verified);
+    expect(await verdict(request ?? never(), { ...credentials, secretAccessKey: 'wrong' })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('signature we calculated does not match'),
+    });
   });
 
   it.each([
@@ -101,7 +104,7 @@ describe('getCryptogram', () => {
     ['/v1/', '/v1/customers/'],
   ])('joins the path to a base URL ending in %j', async (suffix, prefix) => {
     const sent = answer(ok);
-    await client({ baseUrl: `${server.url}${suffix}` }).getCryptogram(ids);
+    await client({ baseUrl: `${server.origin}${suffix}` }).getCryptogram(ids);
     expect(sent()[0]?.path.startsWith(prefix)).toBe(true);
   });
 
@@ -110,7 +113,7 @@ describe('getCryptogram', () => {
     await client().getCryptogram({ customerId: 'a:b@c+d=e', instrumentId: 'x.y-z_1' });
     const [request] = sent();
     expect(request?.path).toBe('/v1/customers/a%3Ab%40c%2Bd%3De/instruments/x.y-z_1/cryptogram');
-    expect(await signatureProblem(request ?? never(), credentials, REGION)).toBeUndefined();
+    expect(await verdict(request ?? never())).toEqual(verified);
   });
 
   it('signs with temporary credentials, session token included', async () => {
@@ -119,7 +122,7 @@ describe('getCryptogram', () => {
     await client({ credentials: async () => temporary }).getCryptogram(ids);
     const [request] = sent();
     expect(request?.headers['x-amz-security-token']).toBe('session-token-value');
-    expect(await signatureProblem(request ?? never(), temporary, REGION)).toBeUndefined();
+    expect(await verdict(request ?? never(), temporary)).toEqual(verified);
   });
 
   it('makes up a request id when the caller gives none and keeps it across attempts', async () => {
@@ -141,7 +144,7 @@ describe('retries', () => {
     const [first, second] = sent();
     expect(provider).toHaveBeenCalledTimes(2);
     expect(second?.headers['x-amz-date']).not.toBe(first?.headers['x-amz-date']);
-    expect(await signatureProblem(second ?? never(), credentials, REGION)).toBeUndefined();
+    expect(await verdict(second ?? never())).toEqual(verified);
   });
 
   it('retries a 503 without Retry-After after a short backoff', async () => {
@@ -152,7 +155,7 @@ describe('retries', () => {
 
   it('stops after maxAttempts and reports the last answer', async () => {
     const sent = answer(status(503, { message: 'Retry shortly', code: 'service_unavailable' }, { 'retry-after': '0' }));
-    const error = await failure(client({ maxAttempts: 3 }).getCryptogram(ids));
+    const error = await failure(client({ maxAttempts: 3 }).getCryptogram(ids), CryptogramServiceError);
     expect(sent()).toHaveLength(3);
     expect(error).toMatchObject({ status: 503, code: 'service_unavailable', retryAfterSeconds: 0, attempts: 3 });
     expect(error.retryable).toBe(true);
@@ -161,7 +164,7 @@ describe('retries', () => {
   it('does not wait when Retry-After does not fit the budget, and says how long to wait', async () => {
     const sent = answer(status(429, { message: 'Too Many Requests', code: 'throttled' }, { 'retry-after': '30' }));
     const startedAtMs = Date.now();
-    const error = await failure(client({ timeoutMs: 5000 }).getCryptogram(ids));
+    const error = await failure(client({ timeoutMs: 5000 }).getCryptogram(ids), CryptogramServiceError);
     expect(Date.now() - startedAtMs).toBeLessThan(4000);
     expect(sent()).toHaveLength(1);
     expect(error).toMatchObject({
@@ -181,7 +184,7 @@ describe('retries', () => {
     [504, 'upstream_timeout'],
   ] as const)('never retries a %i (%s) and surfaces its code and request id', async (code, errorCode) => {
     const sent = answer(status(code, { message: 'the service text', code: errorCode }, { 'x-request-id': 'svc-7' }));
-    const error = await failure(client().getCryptogram({ ...ids, requestId: 'mine-7' }));
+    const error = await failure(client().getCryptogram({ ...ids, requestId: 'mine-7' }), CryptogramServiceError);
     expect(sent()).toHaveLength(1);
     expect(error).toMatchObject({
       status: code,
@@ -195,7 +198,7 @@ describe('retries', () => {
 
   it('keeps its own request id when the answer carries none', async () => {
     answer(status(403, { message: 'Missing Authentication Token', code: 'missing_authentication_token' }));
-    const error = await failure(client().getCryptogram({ ...ids, requestId: 'mine-8' }));
+    const error = await failure(client().getCryptogram({ ...ids, requestId: 'mine-8' }), CryptogramServiceError);
     expect(error.requestId).toBe('mine-8');
   });
 });
@@ -204,29 +207,33 @@ describe('failures without an answer', () => {
   it('times out within the caller budget, attempts included', async () => {
     answer(hang);
     const startedAtMs = Date.now();
-    const error = await failure(client({ timeoutMs: 300 }).getCryptogram(ids));
+    const error = await failure(client({ timeoutMs: 300 }).getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ status: undefined, code: CLIENT_ERROR_CODES.timeout, attempts: 1 });
     expect(Date.now() - startedAtMs).toBeLessThan(3000);
   });
 
   it('times out on an answer whose body stalls', async () => {
-    answer((_r, _i, res) => {
+    answer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"card_number":');
     });
-    const error = await failure(client({ timeoutMs: 300 }).getCryptogram(ids));
+    const error = await failure(client({ timeoutMs: 300 }).getCryptogram(ids), CryptogramServiceError);
     expect(error.code).toBe(CLIENT_ERROR_CODES.timeout);
   });
 
   it('stops when the caller aborts, during an attempt or a wait', async () => {
     answer(hang);
-    const during = await failure(client().getCryptogram({ ...ids, signal: AbortSignal.timeout(100) }));
+    const during = await failure(
+      client().getCryptogram({ ...ids, signal: AbortSignal.timeout(100) }),
+      CryptogramServiceError,
+    );
     expect(during.code).toBe(CLIENT_ERROR_CODES.aborted);
 
     answer(status(429, { message: 'm', code: 'rate_limited' }, { 'retry-after': '5' }));
     const startedAtMs = Date.now();
     const waiting = await failure(
       client({ timeoutMs: 20_000 }).getCryptogram({ ...ids, signal: AbortSignal.timeout(300) }),
+      CryptogramServiceError,
     );
     expect(waiting).toMatchObject({ code: CLIENT_ERROR_CODES.aborted, attempts: 1 });
     expect(Date.now() - startedAtMs).toBeLessThan(4000);
@@ -234,17 +241,21 @@ describe('failures without an answer', () => {
 
   it('sends nothing when the signal is already aborted', async () => {
     const sent = answer(ok);
-    const error = await failure(client().getCryptogram({ ...ids, signal: AbortSignal.abort() }));
+    const error = await failure(
+      client().getCryptogram({ ...ids, signal: AbortSignal.abort() }),
+      CryptogramServiceError,
+    );
     expect(error.code).toBe(CLIENT_ERROR_CODES.aborted);
     expect(sent()).toHaveLength(0);
   });
 
   it('reports a refused connection as network_error with its code, without retrying', async () => {
-    const port = await closedPort();
+    const port = await deadPort();
     const error = await failure(
       createCryptogramClient({ baseUrl: `http://127.0.0.1:${port}/v1`, region: REGION, credentials }).getCryptogram(
         ids,
       ),
+      CryptogramServiceError,
     );
     expect(error).toMatchObject({
       status: undefined,
@@ -256,13 +267,13 @@ describe('failures without an answer', () => {
   });
 
   it('does not follow a redirect', async () => {
-    const elsewhere = await startServer((_r, _i, res) => json(res, 200, seven));
+    const elsewhere = await startTestServer((_req, res) => sendJson(res, 200, seven));
     try {
-      answer((_r, _i, res) => {
-        res.writeHead(302, { location: `${elsewhere.url}/v1/customers/x/instruments/y/cryptogram` });
+      answer((_req, res) => {
+        res.writeHead(302, { location: `${elsewhere.origin}/v1/customers/x/instruments/y/cryptogram` });
         res.end();
       });
-      const error = await failure(client().getCryptogram(ids));
+      const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
       expect(error.code).toBe(CLIENT_ERROR_CODES.network);
       expect(elsewhere.requests).toHaveLength(0);
     } finally {
@@ -275,7 +286,7 @@ describe('failures without an answer', () => {
     const provider = async () => {
       throw new Error('Could not load credentials from any providers');
     };
-    const error = await failure(client({ credentials: provider }).getCryptogram(ids));
+    const error = await failure(client({ credentials: provider }).getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ code: CLIENT_ERROR_CODES.credentials, attempts: 0 });
     expect(sent()).toHaveLength(0);
   });
@@ -290,7 +301,7 @@ describe('what it refuses to send or use', () => {
     [{ requestId: 'has space' }],
   ])('refuses %j before sending anything', async (bad) => {
     const sent = answer(ok);
-    const error = await failure(client().getCryptogram({ ...ids, ...bad }));
+    const error = await failure(client().getCryptogram({ ...ids, ...bad }), CryptogramServiceError);
     expect(error).toMatchObject({ status: undefined, code: 'invalid_request', attempts: 0 });
     expect(sent()).toHaveLength(0);
   });
@@ -323,27 +334,27 @@ describe('what it refuses to send or use', () => {
 
   it('reports a 200 without a cryptogram as invalid_response, quoting none of it', async () => {
     answer(status(200, { ...seven, cryptogram: '  ' }));
-    const error = await failure(client().getCryptogram(ids));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ status: 200, code: CLIENT_ERROR_CODES.invalidResponse });
     expect(`${error.message} ${JSON.stringify(error)} ${String(error.cause)}`).not.toContain(PAN);
   });
 
   it('reports a body that is not JSON as invalid_response, quoting none of it', async () => {
-    answer((_r, _i, res) => {
+    answer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(`{"card_number":"${PAN}",`);
     });
-    const error = await failure(client().getCryptogram(ids));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error.code).toBe(CLIENT_ERROR_CODES.invalidResponse);
     expect(`${error.message} ${JSON.stringify(error)} ${String(error.cause)}`).not.toContain(PAN);
   });
 
   it('reports an error page that is not the service JSON with its status', async () => {
-    answer((_r, _i, res) => {
+    answer((_req, res) => {
       res.writeHead(502, { 'content-type': 'text/html' });
       res.end('<html>Bad Gateway</html>');
     });
-    const error = await failure(client().getCryptogram(ids));
+    const error = await failure(client().getCryptogram(ids), CryptogramServiceError);
     expect(error).toMatchObject({ status: 502, code: CLIENT_ERROR_CODES.invalidResponse });
   });
 });

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendJson, startTestServer } from '../support/test-server.ts';
 import { type Consumer, commonJsConsumer, esmConsumer } from './consumers.ts';
-import { json, signatureProblem, startServer } from './server.ts';
+import { signatureVerdict } from './signature.ts';
 
 // The client as a payment team gets it: `npm pack` builds it from source (prepack), `npm install <tarball>`
 // puts it in a service of their own, their compiler checks their code against its types, and their service
@@ -16,11 +17,11 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
 const credentials = { accessKeyId: 'AKIACONSUMER', secretAccessKey: 'consumer-secret-key' };
 
-const server = await startServer((request, _index, res) => {
-  if (request.path.includes('/customers/cust_missing/')) {
-    return json(res, 404, { message: 'm', code: 'instrument_not_found' }, { 'x-request-id': 'svc-404' });
+const server = await startTestServer((_req, res, received) => {
+  if (received.path.includes('/customers/cust_missing/')) {
+    return sendJson(res, 404, { message: 'm', code: 'instrument_not_found' }, { 'x-request-id': 'svc-404' });
   }
-  json(res, 200, {
+  sendJson(res, 200, {
     instrument_id: 'i1',
     card_number: '4491365621601472',
     card_expiry_mm: '06',
@@ -93,7 +94,7 @@ describe('the packed client', () => {
     const consumer = consumers[index] as Consumer;
     const before = server.requests.length;
     await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: consumer.dir });
-    const { stdout } = await run(process.execPath, ['out/index.js', `${server.url}/v1`], { cwd: consumer.dir });
+    const { stdout } = await run(process.execPath, ['out/index.js', `${server.origin}/v1`], { cwd: consumer.dir });
     expect(JSON.parse(stdout)).toEqual({
       instrument: 'i1',
       expiry: '06/2031',
@@ -103,7 +104,12 @@ describe('the packed client', () => {
     });
     const received = server.requests.slice(before);
     expect(received).toHaveLength(2);
-    for (const request of received) expect(await signatureProblem(request, credentials, 'ap-south-1')).toBeUndefined();
+    for (const request of received) {
+      expect(await signatureVerdict(server, request, { region: 'ap-south-1', credentials })).toEqual({
+        ok: true,
+        accessKeyId: credentials.accessKeyId,
+      });
+    }
   });
 
   it('gives require and import their own copy, whose errors both still recognise', async () => {

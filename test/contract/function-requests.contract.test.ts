@@ -1,7 +1,7 @@
 import type { OpenAPIBackend } from 'openapi-backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_INSTRUMENTS, type SimulatorRequest } from '../../local/cashfree-simulator.ts';
-import { invoke, setUp } from '../integration/harness.ts';
+import { invoke, setUp } from '../support/handler-harness.ts';
 import { createValidator, loadDocument, missingDocuments, OPERATION_ID, reportSkipped } from './cashfree-document.ts';
 
 const skipReason = missingDocuments();

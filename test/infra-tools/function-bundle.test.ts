@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltFunction, buildFunction } from '../../infra/function-bundling.ts';
 import { DEMO_INSTRUMENTS } from '../../local/cashfree-simulator.ts';
 import { type EmbeddedUpstreams, startEmbeddedUpstreams } from '../../local/embedded.ts';
-import { listen, type RunningServer, readBody } from '../../local/http.ts';
+import { readBody } from '../../local/http.ts';
 import { cryptogramFunctionId, propertiesOf, synthesize } from '../infra/synth.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 const [demo = { customerId: '', instrumentId: '' }] = DEMO_INSTRUMENTS;
 const packageOf = (path: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];
@@ -24,8 +25,8 @@ interface Recorded {
 }
 
 /** A loopback hop in front of the Secrets Manager stand-in that keeps every request it passes on. */
-async function recordingHop(target: string, recorded: Recorded[]): Promise<RunningServer> {
-  return listen(async (req, res) => {
+async function recordingHop(target: string, recorded: Recorded[]): Promise<TestServer> {
+  return startTestServer(async (req, res) => {
     const body = await readBody(req);
     const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, String(value)]));
     recorded.push({ method: req.method ?? '', url: req.url ?? '', headers, body });
@@ -102,7 +103,7 @@ describe('the deployed bundle', () => {
           PATH: process.env.PATH,
           HOME: home,
           ...upstreams.env,
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: hop.url,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: hop.origin,
           AWS_REGION: region,
           AWS_ACCESS_KEY_ID: credentials.accessKeyId,
           AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
@@ -132,7 +133,7 @@ describe('the deployed bundle', () => {
       credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
       sha256: Sha256,
     });
-    const { hostname } = new URL(hop.url);
+    const { hostname } = hop.url();
     const amzDate = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(read.headers['x-amz-date'] ?? '');
     const [y, mo, d, h, mi, s] = (amzDate?.slice(1) ?? []).map(Number);
     const expected = await signer.sign(

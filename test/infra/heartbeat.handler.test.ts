@@ -4,7 +4,7 @@ import { HEARTBEAT_ENV, PROBE_DEFAULTS, type Probe, probeEnvironment } from '../
 import { METRIC_DIMENSION, METRIC_NAMESPACE } from '../../lambda/telemetry.ts';
 import { startLocalApi } from '../../local/api-server.ts';
 import { newCredentials } from '../../local/embedded.ts';
-import { demo, setUp } from '../integration/harness.ts';
+import { demo, setUp } from '../support/handler-harness.ts';
 
 // The heartbeat's client talks to the local API Gateway on 127.0.0.1, which checks its SigV4 signature and runs
 // the real handler against the Cashfree simulator and the Secrets Manager stand-in.

@@ -8,7 +8,7 @@ import { PROBE_DEFAULTS, probeEnvironment, TARGET_VERSION_ENV } from '../../infr
 import { newCredentials } from '../../local/embedded.ts';
 import { listen, sendJson } from '../../local/http.ts';
 import { lambdaContext } from '../../local/lambda-event.ts';
-import { setUp } from '../integration/harness.ts';
+import { setUp } from '../support/handler-harness.ts';
 
 // The real hook drives the real handler, loaded as a new execution environment of the version under release
 // would load it, behind a fake Invoke; Cashfree is the simulator, Secrets Manager the stand-in.

@@ -1,17 +1,12 @@
 import { writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../lambda/config.ts';
 import { FAULTS, type Fault } from '../../local/cashfree-simulator.ts';
-import {
-  cryptogramBody,
-  type HostileListener,
-  type HostileServer,
-  startHostileServer,
-} from '../support/hostile-server.ts';
-import { deadPort } from '../support/transport-servers.ts';
-import { demo, invoke, logLines, setUp } from './harness.ts';
+import { cryptogramAnswer } from '../support/cashfree-answers.ts';
+import { demo, invoke, logLines, setUp } from '../support/handler-harness.ts';
+import { writeThenReset } from '../support/hostile-behaviours.ts';
+import { deadPort, startTestServer, type TestHandler, type TestServer } from '../support/test-server.ts';
 
 // Every fault the tests play, through the real handler with the shipped defaults (a 5 s budget, 2 s attempts,
 // 3 attempts, a 2 s Secrets Manager bound), one at a time so no fault's CPU delays another's timers. Each
@@ -19,7 +14,7 @@ import { demo, invoke, logLines, setUp } from './harness.ts';
 // ANSWER_TIMES_REPORT=<file> the table behind docs/performance.md is written to that file.
 const ctx = await setUp({ slowDelayMs: 8000 });
 const BUDGET_MS = DEFAULTS.requestBudgetMs;
-const servers: HostileServer[] = [];
+const servers: TestServer[] = [];
 const times: { fault: string; status: number; durationMs: number }[] = [];
 
 afterAll(async () => {
@@ -56,19 +51,14 @@ describe('the simulator’s faults', () => {
   });
 });
 
-const resetAfter = (bytes: string) => (socket: Socket) => {
-  socket.write(bytes);
-  setTimeout(() => socket.resetAndDestroy(), 20);
-};
-
-const HOSTILE: readonly [string, HostileListener][] = [
+const HOSTILE: readonly [string, TestHandler][] = [
   ['no answer at all', () => undefined],
   ['a reset before any byte, on every connection', (req) => req.socket.resetAndDestroy()],
-  ['a partial status line, then a reset', (req) => resetAfter('HTTP/1.1 200 OK\r\nConte')(req.socket)],
-  ['a 103 Early Hints, then a reset', (req) => resetAfter('HTTP/1.1 103 Early Hints\r\n\r\n')(req.socket)],
+  ['a partial status line, then a reset', (req) => writeThenReset(req.socket, 'HTTP/1.1 200 OK\r\nConte')],
+  ['a 103 Early Hints, then a reset', (req) => writeThenReset(req.socket, 'HTTP/1.1 103 Early Hints\r\n\r\n')],
   [
     'a 200 head and half its body, then a reset',
-    (req) => resetAfter('HTTP/1.1 200 OK\r\ncontent-length: 300\r\n\r\n{"card_')(req.socket),
+    (req) => writeThenReset(req.socket, 'HTTP/1.1 200 OK\r\ncontent-length: 300\r\n\r\n{"card_'),
   ],
   [
     'a 200 head, then a body that never ends',
@@ -108,16 +98,16 @@ const HOSTILE: readonly [string, HostileListener][] = [
     'a 200 whose card_display is a full PAN',
     (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(cryptogramBody(demo.instrumentId, { card_display: '4491365621601472123' }));
+      res.end(JSON.stringify(cryptogramAnswer(demo.instrumentId, { card_display: '4491365621601472123' })));
     },
   ],
 ];
 
 describe('hostile servers', () => {
   it.each(HOSTILE)('answers %s within the request budget', async (fault, listener) => {
-    const server = await startHostileServer(listener);
+    const server = await startTestServer(listener);
     servers.push(server);
-    const handler = await ctx.loadHandler({ CASHFREE_BASE_URL: server.baseUrl });
+    const handler = await ctx.loadHandler({ CASHFREE_BASE_URL: `${server.origin}/pg` });
 
     const { durationMs } = await answerTime(fault, handler);
 

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_SECRET_ID } from '../../local/embedded.ts';
-import { startHostileServer } from '../support/hostile-server.ts';
-import { invoke, logLines, setUp } from './harness.ts';
+import { invoke, logLines, setUp } from '../support/handler-harness.ts';
+import { startTestServer } from '../support/test-server.ts';
 
 const ctx = await setUp();
 const { upstreams } = ctx;
@@ -158,7 +158,7 @@ describe('Secrets Manager failing', () => {
 
   it('answers 503 when Secrets Manager is slow, within the read bound', async () => {
     // A stand-in that answers only after 3 s: slower than the bound, faster than the function timeout.
-    const slow = await startHostileServer(async (_req, res) => {
+    const slow = await startTestServer(async (_req, res) => {
       await sleep(3000);
       res.writeHead(500).end();
     });

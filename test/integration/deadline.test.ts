@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { invoke, setUp } from './harness.ts';
+import { invoke, setUp } from '../support/handler-harness.ts';
 
 const ctx = await setUp({ slowDelayMs: 5000 });
 const { upstreams } = ctx;

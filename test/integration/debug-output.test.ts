@@ -4,8 +4,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SECRET_ID, newCredentials, secretString, standInAwsEnv } from '../../local/embedded.ts';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from '../../local/secrets-manager-stand-in.ts';
-import { createThrowawayCa, type ThrowawayCa } from '../../local/throwaway-ca.ts';
-import { cryptogramBody, type HostileServer, sendBody, startHostileServer } from '../support/hostile-server.ts';
+import { cryptogramAnswer } from '../support/cashfree-answers.ts';
+import { sendJson, startTestServer, type TestServer } from '../support/test-server.ts';
+import { createThrowawayCa, type ThrowawayCa } from '../support/throwaway-ca.ts';
 
 // Node's debug output (NODE_DEBUG) prints the options of every connection an Agent opens; an engineer chasing a
 // TLS problem in production would turn it on. Each case runs the real handler in a process of its own, as a
@@ -19,7 +20,7 @@ const INSTRUMENT_ID = '54deabb4-ba45-4a60-9e6a-9c016fe7ab10';
 
 let ca: ThrowawayCa;
 let secretsManager: SecretsManagerStandIn;
-const cashfree: Partial<Record<'https' | 'http', HostileServer>> = {};
+const cashfree: Partial<Record<'https' | 'http', TestServer>> = {};
 
 beforeAll(async () => {
   ca = createThrowawayCa();
@@ -28,10 +29,10 @@ beforeAll(async () => {
   // The third request on a connection meets a connection the peer dropped: the function sends it again on a
   // new one, which the Agent opens itself.
   const answer = (tls?: ReturnType<ThrowawayCa['issue']>) =>
-    startHostileServer(
-      (req, res, seen) => {
-        if (seen.onConnection === 3) return req.socket.destroy();
-        sendBody(res, 200, cryptogramBody(INSTRUMENT_ID));
+    startTestServer(
+      (req, res, received) => {
+        if (received.onConnection === 3) return req.socket.destroy();
+        sendJson(res, 200, cryptogramAnswer(INSTRUMENT_ID));
       },
       tls ? { tls } : {},
     );
@@ -62,7 +63,7 @@ async function runHandler(protocol: 'https' | 'http', nodeDebug: string) {
       NODE_EXTRA_CA_CERTS: ca.certPath,
       HANDLER_CHILD_CALLS: String(CALLS),
       CASHFREE_SECRET_ID: LOCAL_SECRET_ID,
-      CASHFREE_BASE_URL: server.baseUrl,
+      CASHFREE_BASE_URL: `${server.origin}/pg`,
       ...standInAwsEnv(secretsManager.url),
     },
   });

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { demo, invoke, logLines, setUp } from './harness.ts';
+import { CRYPTOGRAM_FIELDS } from '../support/cashfree-answers.ts';
+import { demo, invoke, logLines, setUp } from '../support/handler-harness.ts';
 
 const ctx = await setUp();
 const { upstreams } = ctx;
@@ -16,17 +17,7 @@ describe('a valid request', () => {
     const { response, body } = await invoke(handler);
 
     expect(response.statusCode).toBe(200);
-    expect(Object.keys(body).sort()).toEqual(
-      [
-        'card_display',
-        'card_expiry_mm',
-        'card_expiry_yy',
-        'card_number',
-        'cryptogram',
-        'instrument_id',
-        'token_requestor_id',
-      ].sort(),
-    );
+    expect(Object.keys(body).sort()).toEqual([...CRYPTOGRAM_FIELDS].sort());
     expect(body).toMatchObject({
       instrument_id: demo.instrumentId,
       card_number: demo.tokenPan,

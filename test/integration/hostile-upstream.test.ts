@@ -1,22 +1,24 @@
 import tls from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCa, type ServerCertificate } from '../../local/throwaway-ca.ts';
+import { cryptogramAnswer } from '../support/cashfree-answers.ts';
+import { assertNoLeaks, demo, invoke, logLines, setUp } from '../support/handler-harness.ts';
+import { streamLazily } from '../support/hostile-behaviours.ts';
 import {
-  cryptogramBody,
-  type HostileListener,
-  type HostileServer,
-  sendBody,
-  startHostileServer,
-} from '../support/hostile-server.ts';
-import { assertNoLeaks, demo, invoke, logLines, setUp } from './harness.ts';
+  sendJson,
+  startTestServer,
+  type TestHandler,
+  type TestServer,
+  type TestServerOptions,
+} from '../support/test-server.ts';
+import { createThrowawayCa, type ServerCertificate } from '../support/throwaway-ca.ts';
 
 // Cashfree is played over real TLS by servers that misbehave on purpose; Secrets Manager is the stand-in.
 const ctx = await setUp();
 const ca = createThrowawayCa();
 const originalCas = tls.getCACertificates('default');
 let certificate: ServerCertificate;
-const servers: HostileServer[] = [];
+const servers: TestServer[] = [];
 
 const PAN = '4491365621601472';
 const CRYPTOGRAM = 'AQBBBBBBZatIlaIAmWKSghwBBBB=';
@@ -34,14 +36,14 @@ afterAll(async () => {
   assertNoLeaks(ctx.output.text(), [ctx.upstreams.credentials.clientSecret, PAN, CRYPTOGRAM]);
 });
 
-async function cashfree(listener: HostileListener): Promise<HostileServer> {
-  const server = await startHostileServer(listener, { tls: certificate });
+async function cashfree(handler: TestHandler, options: TestServerOptions = { tls: certificate }): Promise<TestServer> {
+  const server = await startTestServer(handler, options);
   servers.push(server);
   return server;
 }
 
-async function handlerFor(server: HostileServer, env: Record<string, string> = {}) {
-  return ctx.loadHandler({ CASHFREE_BASE_URL: server.baseUrl, ...env });
+async function handlerFor(server: TestServer, env: Record<string, string> = {}) {
+  return ctx.loadHandler({ CASHFREE_BASE_URL: `${server.origin}/pg`, ...env });
 }
 
 /** The log line of the invocation `run` makes. */
@@ -52,15 +54,14 @@ async function loggedUpstream(run: () => Promise<unknown>) {
   return line.upstream as Record<string, unknown>;
 }
 
-const validBody = () => cryptogramBody(demo.instrumentId, { card_number: PAN, cryptogram: CRYPTOGRAM });
+const validBody = () => cryptogramAnswer(demo.instrumentId, { card_number: PAN, cryptogram: CRYPTOGRAM });
 
 describe('the key pair goes to the configured origin only', () => {
   it.each([301, 302, 307, 308])(
     'answers 502 to a %s and sends nothing to the Location, over TLS or plain http',
     async (status) => {
-      const elsewhereTls = await cashfree((_req, res) => sendBody(res, 200, validBody()));
-      const elsewhereHttp = await startHostileServer((_req, res) => sendBody(res, 200, validBody()));
-      servers.push(elsewhereHttp);
+      const elsewhereTls = await cashfree((_req, res) => sendJson(res, 200, validBody()));
+      const elsewhereHttp = await cashfree((_req, res) => sendJson(res, 200, validBody()), {});
       const server = await cashfree((_req, res, seen) => {
         const target = seen.path.includes('demo') ? elsewhereTls.origin : elsewhereHttp.origin;
         res.writeHead(status, { location: `${target}/pg${seen.path}` }).end();
@@ -105,17 +106,10 @@ describe('bounded reads', () => {
   });
 
   it('answers 502 to an endless chunked 200 and stops reading it, with memory flat', async () => {
-    let sentBytes = 0;
-    const chunk = Buffer.alloc(64 * 1024, 'a');
+    let sent = { bytes: 0 };
     const server = await cashfree((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      const pump = () => {
-        while (!res.destroyed && sentBytes < 200 * MB) {
-          sentBytes += chunk.length;
-          if (!res.write(chunk)) return void res.once('drain', pump);
-        }
-      };
-      pump();
+      sent = streamLazily(res, Buffer.alloc(64 * 1024, 'a'), 200 * MB);
     });
     const handler = await handlerFor(server);
     const heapBefore = process.memoryUsage().heapUsed;
@@ -124,7 +118,7 @@ describe('bounded reads', () => {
 
     expect(response.statusCode).toBe(502);
     expect(body.code).toBe('upstream_invalid_response');
-    expect(sentBytes).toBeLessThan(200 * MB);
+    expect(sent.bytes).toBeLessThan(200 * MB);
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(50 * MB);
   });
 
@@ -154,7 +148,7 @@ describe('bounded reads', () => {
 
   it('answers 502 to a 200 carrying a 7 MB field, over Lambda’s response limit', async () => {
     const server = await cashfree((_req, res) =>
-      sendBody(res, 200, cryptogramBody(demo.instrumentId, { card_display: 'x'.repeat(7 * MB) })),
+      sendJson(res, 200, cryptogramAnswer(demo.instrumentId, { card_display: 'x'.repeat(7 * MB) })),
     );
     const handler = await handlerFor(server);
 
@@ -166,7 +160,7 @@ describe('bounded reads', () => {
 
   it('still answers 404 to a 404 with a huge body', async () => {
     const server = await cashfree((_req, res) =>
-      sendBody(res, 404, `{"code":"instrument_not_found","message":"${'x'.repeat(2 * MB)}"}`),
+      sendJson(res, 404, { code: 'instrument_not_found', message: 'x'.repeat(2 * MB) }),
     );
     const handler = await handlerFor(server);
 
@@ -187,7 +181,7 @@ describe('a 200 must describe the card asked for', () => {
     ['no card_expiry_yy', { card_expiry_yy: undefined }],
   ])('answers 502 to %s, and counts it as UpstreamInvalidResponse', async (_case, overrides) => {
     const server = await cashfree((_req, res) =>
-      sendBody(res, 200, cryptogramBody(demo.instrumentId, { cryptogram: CRYPTOGRAM, ...overrides })),
+      sendJson(res, 200, cryptogramAnswer(demo.instrumentId, { cryptogram: CRYPTOGRAM, ...overrides })),
     );
     const handler = await handlerFor(server);
     const before = logLines(ctx.output).length;
@@ -204,10 +198,10 @@ describe('a 200 must describe the card asked for', () => {
 
   it('answers 200 without token_requestor_id and card_display when Cashfree sent neither', async () => {
     const server = await cashfree((_req, res) =>
-      sendBody(
+      sendJson(
         res,
         200,
-        cryptogramBody(demo.instrumentId, {
+        cryptogramAnswer(demo.instrumentId, {
           card_number: PAN,
           cryptogram: CRYPTOGRAM,
           token_requestor_id: undefined,
@@ -230,7 +224,7 @@ describe('a 200 must describe the card asked for', () => {
   });
 
   it('returns a well-formed cryptogram over TLS', async () => {
-    const server = await cashfree((_req, res) => sendBody(res, 200, validBody()));
+    const server = await cashfree((_req, res) => sendJson(res, 200, validBody()));
     const handler = await handlerFor(server);
 
     const { response, body } = await invoke(handler);
@@ -272,9 +266,12 @@ describe('answers within the request budget', () => {
 
   it('answers 429 at once with Retry-After 4 when Cashfree asks for 4 s', async () => {
     const server = await cashfree((_req, res) =>
-      sendBody(res, 429, '{"message":"Too many requests","code":"request_failed","type":"rate_limit_error"}', {
-        'x-ratelimit-retry': '4',
-      }),
+      sendJson(
+        res,
+        429,
+        { message: 'Too many requests', code: 'request_failed', type: 'rate_limit_error' },
+        { 'x-ratelimit-retry': '4' },
+      ),
     );
     const handler = await handlerFor(server);
 
@@ -292,7 +289,7 @@ describe('connections', () => {
   it('answers 200 when a reused connection was dropped, even with one attempt, and records no network error', async () => {
     const server = await cashfree((req, res, seen) => {
       if (seen.onConnection > 1) return req.socket.destroy();
-      sendBody(res, 200, validBody());
+      sendJson(res, 200, validBody());
     });
     const handler = await handlerFor(server, { CASHFREE_MAX_ATTEMPTS: '1' });
     expect((await invoke(handler)).response.statusCode).toBe(200);
@@ -308,7 +305,7 @@ describe('connections', () => {
   });
 
   it('opens the Cashfree connection during init, so the first call makes no new handshake', async () => {
-    const server = await cashfree((_req, res) => sendBody(res, 200, validBody()));
+    const server = await cashfree((_req, res) => sendJson(res, 200, validBody()));
     const handler = await handlerFor(server);
     const connectionsAtInit = server.connections;
 
@@ -321,8 +318,7 @@ describe('connections', () => {
 
   it('answers 502 without a retry when the certificate does not verify', async () => {
     const untrusted = createThrowawayCa('untrusted test CA');
-    const server = await startHostileServer((_req, res) => sendBody(res, 200, validBody()), { tls: untrusted.issue() });
-    servers.push(server);
+    const server = await cashfree((_req, res) => sendJson(res, 200, validBody()), { tls: untrusted.issue() });
     untrusted.dispose();
     const handler = await handlerFor(server);
 
@@ -342,7 +338,7 @@ describe('the base URL', () => {
   it.each(['?', '#', '?x=1'])('refuses at init a CASHFREE_BASE_URL ending in %s', async (suffix) => {
     const server = await cashfree(() => undefined);
 
-    const load = handlerFor({ ...server, baseUrl: `${server.baseUrl}${suffix}` });
+    const load = handlerFor(server, { CASHFREE_BASE_URL: `${server.origin}/pg${suffix}` });
 
     // A fresh module graph per load, so the class is not this file's ConfigError: match the message.
     await expect(load).rejects.toThrow(/CASHFREE_BASE_URL/);

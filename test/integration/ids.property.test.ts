@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ID_LENGTH } from '../../lambda/request.ts';
-import { invoke, setUp } from './harness.ts';
+import { invoke, setUp } from '../support/handler-harness.ts';
 
 const ctx = await setUp({ rateLimitPerMinute: Number.MAX_SAFE_INTEGER });
 const { upstreams } = ctx;

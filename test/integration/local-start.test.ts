@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_REFUSALS } from '../../api/gateway-responses.ts';
 import { DEMO_INSTRUMENTS, FAULTS } from '../../local/cashfree-simulator.ts';
 import { signedFetch } from '../local/sign.ts';
-import { freePort, portIsFree, runToEnd, type SpawnedService, spawnService } from '../local/spawn-service.ts';
+import { runToEnd, type SpawnedService, spawnService } from '../local/spawn-service.ts';
+import { deadPort, portIsFree } from '../support/test-server.ts';
 
 // `npm start` as a newcomer runs it: a separate process through the same Node check, no configuration.
 const START = ['local/node-check.cjs', 'local/start.ts'];
@@ -247,7 +248,7 @@ describe('stopping', () => {
   // Through npm itself, as a person runs it: npm's SIGTERM must reach the server, not orphan it.
   for (const script of ['start', 'dev']) {
     it(`npm run ${script} frees its port when npm gets SIGTERM`, async () => {
-      const port = await freePort();
+      const port = await deadPort();
       const running = await spawnService('npm', ['run', script, '--silent'], { PORT: String(port) });
       expect(await portIsFree(port)).toBe(false);
 
@@ -260,7 +261,7 @@ describe('stopping', () => {
   }
 
   it('stops when whatever started it dies without passing a signal on', async () => {
-    const port = await freePort();
+    const port = await deadPort();
     const running = await spawnService('npm', ['start', '--silent'], { PORT: String(port) });
 
     await running.stop('SIGKILL');

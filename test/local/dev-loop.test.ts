@@ -1,12 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WATCHED_DIRECTORIES } from '../../local/watch-tree.ts';
-import { freePort, runToEnd, type SpawnedService, spawnService } from './spawn-service.ts';
+import { deadPort, startSilentServer } from '../support/test-server.ts';
+import { runToEnd, type SpawnedService, spawnService } from './spawn-service.ts';
 
 // `npm run dev` on a copy of the code, so the saves below edit real source files without touching the
 // repository: the same directories, the same node_modules (linked), the same package.json.
@@ -48,7 +47,7 @@ async function restarted(seen: number): Promise<string> {
 }
 
 beforeAll(async () => {
-  dev = await spawnService(process.execPath, DEV, { PORT: String(await freePort()) });
+  dev = await spawnService(process.execPath, DEV, { PORT: String(await deadPort()) });
 });
 
 afterAll(async () => {
@@ -119,10 +118,8 @@ describe('npm run dev', () => {
 
 describe('npm run dev on a busy port', () => {
   it('exits at once with the one-line busy-port message instead of waiting for a save', async () => {
-    const busy = createServer();
-    busy.listen(0, '127.0.0.1');
-    await once(busy, 'listening');
-    const { port } = busy.address() as { port: number };
+    const busy = await startSilentServer();
+    const port = Number(busy.url('http').port);
     try {
       const startedAtMs = Date.now();
       const { code, stderr } = await runToEnd(process.execPath, DEV, { PORT: String(port) });
@@ -132,7 +129,7 @@ describe('npm run dev on a busy port', () => {
       // runToEnd kills at 20 s: well before that, it ended by itself.
       expect(Date.now() - startedAtMs).toBeLessThan(15_000);
     } finally {
-      busy.close();
+      await busy.close();
     }
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_REFUSALS } from '../../api/gateway-responses.ts';
 import { type LocalIam, newLocalIamCredentials, type ProxyHandler, startLocalApi } from '../../local/api-server.ts';
 import type { RunningServer } from '../../local/http.ts';
-import { demo, setUp } from '../integration/harness.ts';
+import { demo, setUp } from '../support/handler-harness.ts';
 import { signedFetch, signedHeaders } from './sign.ts';
 
 // The local gateway in front of the real handler, the simulators behind it; requests are signed by the AWS

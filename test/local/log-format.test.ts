@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalApi } from '../../local/api-server.ts';
 import type { RunningServer } from '../../local/http.ts';
 import { installLocalLog, type LocalLog, localLogFormat, prettyLine } from '../../local/log-format.ts';
-import { demo, setUp } from '../integration/harness.ts';
+import { demo, setUp } from '../support/handler-harness.ts';
 
 // Captures this file's stdout, which the pretty log writes to, and checks it for card data at the end.
 const ctx = await setUp();

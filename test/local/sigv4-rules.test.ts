@@ -10,7 +10,7 @@ import {
   startLocalApi,
 } from '../../local/api-server.ts';
 import type { RunningServer } from '../../local/http.ts';
-import { demo, setUp } from '../integration/harness.ts';
+import { demo, setUp } from '../support/handler-harness.ts';
 import { type RawRequest, sendHeadOnly, sendRaw } from './raw-http.ts';
 
 // The local gateway refuses what API Gateway refuses, one row per rule, each naming where the rule is written:

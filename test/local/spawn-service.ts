@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 
 export interface SpawnedService {
   child: ChildProcess;
@@ -10,25 +9,6 @@ export interface SpawnedService {
   stdout(): string;
   /** Sends `signal` and waits (bounded) for the process to end. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-/** A free loopback port, so parallel test files never collide on 3000. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** True when nothing listens on the port any more. */
-export async function portIsFree(port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 const READY = /ready on (http:\/\/127\.0\.0\.1:\d+)/;

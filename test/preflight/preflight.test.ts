@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import {
   CloudFormationClient,
   CloudFormationServiceException,
@@ -24,6 +23,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { ENVIRONMENTS } from '../../infra/environments.ts';
 import { preflight } from '../../infra/preflight/main.ts';
 import { loadTarget } from '../../infra/preflight/target.ts';
+import { deadPort } from '../support/test-server.ts';
 
 const ACCOUNT = ENVIRONMENTS.staging.account;
 const REGION = ENVIRONMENTS.staging.region;
@@ -73,6 +73,21 @@ describe('preflight against AWS (the SDK clients faked)', () => {
   afterAll(() => {
     for (const mock of [sts, iam, sns, secrets, kms, lambda, cloudFormation]) mock.restore();
   });
+
+  /** Staging deployed already: CloudFormation lists its functions among the stack's resources. */
+  function deployedStack() {
+    const { functions } = loadTarget({ env: 'staging' });
+    cloudFormation.on(ListStackResourcesCommand).resolves({
+      StackResourceSummaries: functions.map(({ logicalId }) => ({
+        LogicalResourceId: logicalId,
+        PhysicalResourceId: `CryptogramService-staging-${logicalId}`,
+        ResourceType: 'AWS::Lambda::Function',
+        ResourceStatus: 'UPDATE_COMPLETE',
+        LastUpdatedTimestamp: new Date(),
+      })),
+    });
+    return functions;
+  }
 
   // A healthy staging account, where the stack has not been deployed yet.
   beforeEach(() => {
@@ -144,18 +159,9 @@ describe('preflight against AWS (the SDK clients faked)', () => {
     });
 
     it('counts on a redeploy the reservation the stack’s functions already hold', async () => {
-      const { functions } = loadTarget({ env: 'staging' });
+      const functions = deployedStack();
       const held = functions.reduce((sum, fn) => sum + fn.reservedConcurrency, 0);
       expect(held).toBeGreaterThan(0);
-      cloudFormation.on(ListStackResourcesCommand).resolves({
-        StackResourceSummaries: functions.map(({ logicalId }) => ({
-          LogicalResourceId: logicalId,
-          PhysicalResourceId: `CryptogramService-staging-${logicalId}`,
-          ResourceType: 'AWS::Lambda::Function',
-          ResourceStatus: 'UPDATE_COMPLETE',
-          LastUpdatedTimestamp: new Date(),
-        })),
-      });
       lambda.on(GetFunctionConcurrencyCommand).callsFake(({ FunctionName }) => ({
         ReservedConcurrentExecutions: functions.find((fn) => FunctionName.endsWith(fn.logicalId))?.reservedConcurrency,
       }));
@@ -346,16 +352,7 @@ describe('preflight against AWS (the SDK clients faked)', () => {
     });
 
     it('counts a function deleted behind CloudFormation’s back as holding nothing', async () => {
-      const { functions } = loadTarget({ env: 'staging' });
-      cloudFormation.on(ListStackResourcesCommand).resolves({
-        StackResourceSummaries: functions.map(({ logicalId }) => ({
-          LogicalResourceId: logicalId,
-          PhysicalResourceId: `CryptogramService-staging-${logicalId}`,
-          ResourceType: 'AWS::Lambda::Function',
-          ResourceStatus: 'UPDATE_COMPLETE',
-          LastUpdatedTimestamp: new Date(),
-        })),
-      });
+      deployedStack();
       lambda.on(GetFunctionConcurrencyCommand).rejects(new FunctionNotFound({ message: 'gone', $metadata }));
       lambda.on(GetAccountSettingsCommand).resolves({
         AccountLimit: { ConcurrentExecutions: 105, UnreservedConcurrentExecutions: 105 },
@@ -421,10 +418,7 @@ describe('preflight without a reachable AWS (the real SDK clients)', () => {
 
   it('says in one line that AWS is unreachable when nothing answers, and exits 1', async () => {
     // A port that was free a moment ago: the connection is refused, as on a machine with no route to AWS.
-    const server = createServer().listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
+    const port = await deadPort();
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'not-a-real-secret');
     vi.stubEnv('AWS_ENDPOINT_URL', `http://127.0.0.1:${port}`);

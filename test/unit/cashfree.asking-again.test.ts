@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   type CashfreeClient,
   type CryptogramCall,
@@ -11,15 +11,11 @@ import {
 import type { CashfreeCredentials, CredentialsProvider } from '../../lambda/credentials.ts';
 import { UpstreamInvalidResponseError, UpstreamTimeoutError, UpstreamUnavailableError } from '../../lambda/errors.ts';
 import { MAX_INFORMATIONAL_ANSWERS } from '../../lambda/exchange.ts';
-import { createTransport, type Transport } from '../../lambda/transport.ts';
+import { createTransport } from '../../lambda/transport.ts';
+import { cryptogramAnswer } from '../support/cashfree-answers.ts';
 import { failure } from '../support/failure.ts';
-import {
-  cryptogramBody,
-  type HostileListener,
-  type HostileServer,
-  sendBody,
-  startHostileServer,
-} from '../support/hostile-server.ts';
+import { writeThenReset } from '../support/hostile-behaviours.ts';
+import { sendJson, startTestServer, type TestHandler, type TestServer } from '../support/test-server.ts';
 
 // Contract §4: Cashfree is asked again only when no byte of its answer arrived, when it answered a whole 5xx, or
 // a 429 waited out once. Each case counts the requests the server read: a second one could be a second
@@ -30,23 +26,16 @@ const MAX_ATTEMPTS = 3;
 
 const credentials: CredentialsProvider = { get: async () => KEYS, refresh: async () => KEYS, clear() {} };
 
-let transport: Transport;
-const servers: HostileServer[] = [];
-
-beforeEach(() => {
-  transport = createTransport();
-});
-
-afterEach(async () => {
-  transport.close();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function cashfree(listener: HostileListener): Promise<{ server: HostileServer; client: CashfreeClient }> {
-  const server = await startHostileServer(listener);
-  servers.push(server);
+/** A test server playing Cashfree, and the real client and transport asking it; both end with the test. */
+async function cashfree(handler: TestHandler): Promise<{ server: TestServer; client: CashfreeClient }> {
+  const server = await startTestServer(handler);
+  const transport = createTransport();
+  onTestFinished(async () => {
+    transport.close();
+    await server.close();
+  });
   const client = createCashfreeClient({
-    baseUrl: server.baseUrl,
+    baseUrl: `${server.origin}/pg`,
     apiVersion: '2022-09-01',
     attemptTimeoutMs: 300,
     maxAttempts: MAX_ATTEMPTS,
@@ -61,13 +50,7 @@ function call(record: UpstreamRecord = newUpstreamRecord()): CryptogramCall {
   return { ids: IDS, requestId: 'req-ask-once', deadlineAtMs: Date.now() + 2500, record };
 }
 
-/** Writes `bytes` straight to the connection, then resets it a moment later. */
-const writeThenReset = (socket: Socket, bytes: string) => {
-  socket.write(bytes);
-  setTimeout(() => socket.resetAndDestroy(), 20);
-};
-
-const ok: HostileListener = (_req, res) => sendBody(res, 200, cryptogramBody(IDS.instrumentId));
+const ok: TestHandler = (_req, res) => sendJson(res, 200, cryptogramAnswer(IDS.instrumentId));
 
 describe('once Cashfree began to answer, a failure ends the call', () => {
   it.each([
@@ -216,8 +199,8 @@ describe('before any byte of an answer, Cashfree is asked again', () => {
 
   it('asks once per attempt when Cashfree answers a whole 5xx every time', async () => {
     // Prepare
-    const body = JSON.stringify({ message: 'internal Server Error', code: 'internal_error', type: 'api_error' });
-    const { server, client } = await cashfree((_req, res) => sendBody(res, 500, body));
+    const body = { message: 'internal Server Error', code: 'internal_error', type: 'api_error' };
+    const { server, client } = await cashfree((_req, res) => sendJson(res, 500, body));
     const record = newUpstreamRecord();
 
     // Act

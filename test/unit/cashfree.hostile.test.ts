@@ -1,6 +1,5 @@
-import { createServer } from 'node:https';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import {
   type CashfreeClientOptions,
   type CryptogramCall,
@@ -17,15 +16,16 @@ import {
   UpstreamUnavailableError,
 } from '../../lambda/errors.ts';
 import { createTransport, MAX_BODY_BYTES, type Transport } from '../../lambda/transport.ts';
-import { createThrowawayCa } from '../../local/throwaway-ca.ts';
+import { cryptogramAnswer } from '../support/cashfree-answers.ts';
 import { failure } from '../support/failure.ts';
 import {
-  cryptogramBody,
-  type HostileListener,
-  type HostileServer,
-  sendBody,
-  startHostileServer,
-} from '../support/hostile-server.ts';
+  sendJson,
+  startTestServer,
+  type TestHandler,
+  type TestServer,
+  type TestServerOptions,
+} from '../support/test-server.ts';
+import { createThrowawayCa } from '../support/throwaway-ca.ts';
 
 const KEYS: CashfreeCredentials = { clientId: 'TEST_APP_HOSTILE', clientSecret: 'cfsk_ma_test_hostile_0123456789' };
 const IDS = { customerId: 'cust_demo_1', instrumentId: '54deabb4-ba45-4a60-9e6a-9c016fe7ab10' };
@@ -37,26 +37,20 @@ const credentials: CredentialsProvider = {
 };
 
 let transport: Transport;
-const servers: HostileServer[] = [];
-
 beforeEach(() => {
   transport = createTransport();
 });
+afterEach(() => transport.close());
 
-afterEach(async () => {
-  transport.close();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function server(listener: HostileListener): Promise<HostileServer> {
-  const started = await startHostileServer(listener);
-  servers.push(started);
+async function server(handler: TestHandler, options: TestServerOptions = {}): Promise<TestServer> {
+  const started = await startTestServer(handler, options);
+  onTestFinished(() => started.close());
   return started;
 }
 
-function client(baseUrl: string, options: Partial<CashfreeClientOptions> = {}) {
+function client(cashfree: TestServer, options: Partial<CashfreeClientOptions> = {}) {
   return createCashfreeClient({
-    baseUrl,
+    baseUrl: `${cashfree.origin}/pg`,
     apiVersion: '2022-09-01',
     attemptTimeoutMs: 1000,
     maxAttempts: 3,
@@ -75,15 +69,15 @@ const call = (overrides: Partial<CryptogramCall> = {}): CryptogramCall => ({
   ...overrides,
 });
 
-const answering = (status: number, body: string, headers: Record<string, string> = {}) =>
-  server((_req, res) => sendBody(res, status, body, headers));
+const answering = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  server((_req, res) => sendJson(res, status, body, headers));
 
 describe('redirects', () => {
   it.each([301, 302, 303, 307, 308])(
     'answers UpstreamInvalidResponseError to a %s without a retry, and the Location gets nothing',
     async (status) => {
       // Prepare
-      const elsewhere = await answering(200, cryptogramBody(IDS.instrumentId));
+      const elsewhere = await answering(200, cryptogramAnswer(IDS.instrumentId));
       const cashfree = await server((_req, res) => {
         res.writeHead(status, { location: `${elsewhere.origin}/steal` });
         res.end();
@@ -91,7 +85,7 @@ describe('redirects', () => {
       const record = newUpstreamRecord();
 
       // Act
-      const error = await failure(client(cashfree.baseUrl).getCryptogram(call({ record })));
+      const error = await failure(client(cashfree).getCryptogram(call({ record })));
 
       // Assess
       expect(error).toBeInstanceOf(UpstreamInvalidResponseError);
@@ -107,12 +101,12 @@ describe('bounded bodies', () => {
     // Prepare: valid JSON, but too big to be a cryptogram answer
     const cashfree = await answering(
       200,
-      cryptogramBody(IDS.instrumentId, { card_display: 'x'.repeat(MAX_BODY_BYTES) }),
+      cryptogramAnswer(IDS.instrumentId, { card_display: 'x'.repeat(MAX_BODY_BYTES) }),
     );
     const record = newUpstreamRecord();
 
     // Act
-    const error = await failure(client(cashfree.baseUrl).getCryptogram(call({ record })));
+    const error = await failure(client(cashfree).getCryptogram(call({ record })));
 
     // Assess
     expect(error).toBeInstanceOf(UpstreamInvalidResponseError);
@@ -122,10 +116,10 @@ describe('bounded bodies', () => {
 
   it('keeps the mapping of an error status whose body is over the cap', async () => {
     // Prepare
-    const cashfree = await answering(404, `{"code":"instrument_not_found","pad":"${'x'.repeat(1_000_000)}"}`);
+    const cashfree = await answering(404, { code: 'instrument_not_found', pad: 'x'.repeat(1_000_000) });
 
     // Act
-    const error = await failure(client(cashfree.baseUrl).getCryptogram(call()));
+    const error = await failure(client(cashfree).getCryptogram(call()));
 
     // Assess
     expect(error).toBeInstanceOf(UpstreamRejectedError);
@@ -167,11 +161,11 @@ describe('a 200 must describe the card asked for', () => {
     ['a null field', { card_expiry_mm: null }],
   ])('answers UpstreamInvalidResponseError without a retry to %s', async (_case, overrides) => {
     // Prepare
-    const cashfree = await answering(200, cryptogramBody(IDS.instrumentId, overrides));
+    const cashfree = await answering(200, cryptogramAnswer(IDS.instrumentId, overrides));
     const record = newUpstreamRecord();
 
     // Act
-    const error = await failure(client(cashfree.baseUrl).getCryptogram(call({ record })));
+    const error = await failure(client(cashfree).getCryptogram(call({ record })));
 
     // Assess
     expect(error).toBeInstanceOf(UpstreamInvalidResponseError);
@@ -190,10 +184,10 @@ describe('a 200 must describe the card asked for', () => {
     ['a card_display masked with dashes and dots', { card_display: 'xxxx-xxxx-xxxx.1234' }],
   ])('accepts %s', async (_case, overrides) => {
     // Prepare
-    const cashfree = await answering(200, cryptogramBody(IDS.instrumentId, overrides));
+    const cashfree = await answering(200, cryptogramAnswer(IDS.instrumentId, overrides));
 
     // Act
-    const cryptogram = await client(cashfree.baseUrl).getCryptogram(call());
+    const cryptogram = await client(cashfree).getCryptogram(call());
 
     // Assess
     expect(cryptogram.card_number).toMatch(/^\d{12,19}$/);
@@ -203,11 +197,11 @@ describe('a 200 must describe the card asked for', () => {
     // Prepare
     const cashfree = await answering(
       200,
-      cryptogramBody(IDS.instrumentId, { token_requestor_id: undefined, card_display: undefined }),
+      cryptogramAnswer(IDS.instrumentId, { token_requestor_id: undefined, card_display: undefined }),
     );
 
     // Act
-    const cryptogram = await client(cashfree.baseUrl).getCryptogram(call());
+    const cryptogram = await client(cashfree).getCryptogram(call());
 
     // Assess
     expect(Object.keys(cryptogram).sort()).toEqual([
@@ -224,14 +218,12 @@ describe('a 200 must describe the card asked for', () => {
 describe('rate limits and timeouts within the budget', () => {
   it('answers RateLimitedError at once with Cashfree’s delay when it is longer than a second', async () => {
     // Prepare
-    const cashfree = await answering(429, '{"code":"request_failed"}', { 'x-ratelimit-retry': '4' });
+    const cashfree = await answering(429, { code: 'request_failed' }, { 'x-ratelimit-retry': '4' });
     const record = newUpstreamRecord();
     const startedAtMs = Date.now();
 
     // Act
-    const error = await failure(
-      client(cashfree.baseUrl).getCryptogram(call({ record, deadlineAtMs: startedAtMs + 10_000 })),
-    );
+    const error = await failure(client(cashfree).getCryptogram(call({ record, deadlineAtMs: startedAtMs + 10_000 })));
 
     // Assess
     expect(error).toBeInstanceOf(RateLimitedError);
@@ -245,12 +237,12 @@ describe('rate limits and timeouts within the budget', () => {
     // Prepare: the first request hangs, the second answers
     const cashfree = await server((_req, res, seen) => {
       if (seen === cashfree.requests[0]) return;
-      sendBody(res, 200, cryptogramBody(IDS.instrumentId));
+      sendJson(res, 200, cryptogramAnswer(IDS.instrumentId));
     });
     const record = newUpstreamRecord();
 
     // Act
-    await client(cashfree.baseUrl, { attemptTimeoutMs: 200 }).getCryptogram(call({ record }));
+    await client(cashfree, { attemptTimeoutMs: 200 }).getCryptogram(call({ record }));
 
     // Assess: the smallest jitter still waits half of the first backoff step
     const [first, second] = cashfree.requests;
@@ -276,7 +268,7 @@ describe('the deadline', () => {
 
     // Act
     const error = await failure(
-      client(cashfree.baseUrl, { attemptTimeoutMs: 5000, transport: recording }).getCryptogram(call({ deadlineAtMs })),
+      client(cashfree, { attemptTimeoutMs: 5000, transport: recording }).getCryptogram(call({ deadlineAtMs })),
     );
     const answeredAtMs = Date.now();
 
@@ -294,9 +286,9 @@ describe('connections', () => {
     // Prepare: a load balancer that drops idle connections the moment they are reused
     const cashfree = await server((req, res, seen) => {
       if (seen.onConnection > 1) return req.socket.destroy();
-      sendBody(res, 200, cryptogramBody(IDS.instrumentId));
+      sendJson(res, 200, cryptogramAnswer(IDS.instrumentId));
     });
-    const cashfreeClient = client(cashfree.baseUrl, { maxAttempts: 1 });
+    const cashfreeClient = client(cashfree, { maxAttempts: 1 });
     await cashfreeClient.getCryptogram(call());
     const record = newUpstreamRecord();
 
@@ -312,16 +304,13 @@ describe('connections', () => {
   it('does not retry a certificate that does not verify, and records its code', async () => {
     // Prepare: a TLS server whose CA nobody trusts
     const ca = createThrowawayCa('untrusted test CA');
-    const { key, cert } = ca.issue();
+    const tls = ca.issue();
     ca.dispose();
-    const tlsServer = createServer({ key, cert }, (_req, res) => res.end());
-    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
-    const { port } = tlsServer.address() as { port: number };
+    const cashfree = await server((_req, res) => res.end(), { tls });
     const record = newUpstreamRecord();
 
     // Act
-    const error = await failure(client(`https://127.0.0.1:${port}/pg`).getCryptogram(call({ record })));
-    tlsServer.close();
+    const error = await failure(client(cashfree).getCryptogram(call({ record })));
 
     // Assess
     expect(error).toBeInstanceOf(UpstreamUnavailableError);

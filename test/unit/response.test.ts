@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Cryptogram } from '../../lambda/cashfree.ts';
 import {
   HttpError,
   InternalError,
@@ -9,31 +8,23 @@ import {
   UpstreamTimeoutError,
 } from '../../lambda/errors.ts';
 import { cryptogramResponse, errorResponse } from '../../lambda/response.ts';
+import { SAMPLE_CRYPTOGRAM } from '../support/cashfree-answers.ts';
 
 const REQUEST_ID = 'req-resp-1';
-const CRYPTOGRAM: Cryptogram = {
-  instrument_id: '54deabb4-ba45-4a60-9e6a-9c016fe7ab10',
-  token_requestor_id: '22457512314',
-  card_number: '4491365621601472',
-  card_expiry_mm: '06',
-  card_expiry_yy: '2031',
-  cryptogram: 'AQBBBBBBZatIlaIAmWKSghwBBBB=',
-  card_display: '1234',
-};
 
 describe('cryptogramResponse', () => {
   it('answers 200 with the cryptogram as the JSON body', () => {
     // Act
-    const response = cryptogramResponse(CRYPTOGRAM, REQUEST_ID);
+    const response = cryptogramResponse(SAMPLE_CRYPTOGRAM, REQUEST_ID);
 
     // Assess
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body)).toEqual(CRYPTOGRAM);
+    expect(JSON.parse(response.body)).toEqual(SAMPLE_CRYPTOGRAM);
   });
 
   it('marks the answer as uncacheable JSON carrying the request id', () => {
     // Act
-    const { headers } = cryptogramResponse(CRYPTOGRAM, REQUEST_ID);
+    const { headers } = cryptogramResponse(SAMPLE_CRYPTOGRAM, REQUEST_ID);
 
     // Assess
     expect(headers).toEqual({

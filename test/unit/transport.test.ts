@@ -1,20 +1,21 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_INFORMATIONAL_ANSWERS } from '../../lambda/exchange.ts';
 import { createTransport, MAX_BODY_BYTES, type Transport, type TransportResult } from '../../lambda/transport.ts';
-import { createThrowawayCa, type ServerCertificate, type ThrowawayCa } from '../../local/throwaway-ca.ts';
+import { streamLazily } from '../support/hostile-behaviours.ts';
 import {
   deadPort,
   eventually,
   startSilentServer,
   startTestServer,
-  streamLazily,
   type TestHandler,
   type TestServer,
   type TestServerOptions,
-} from '../support/transport-servers.ts';
+} from '../support/test-server.ts';
+import { createThrowawayCa, type ServerCertificate, type ThrowawayCa } from '../support/throwaway-ca.ts';
 
 const SECRET = 'cfsk_ma_test_0123456789abcdef_secret';
 const HEADERS = { accept: 'application/json', 'x-client-id': 'app-id', 'x-client-secret': SECRET };
@@ -58,7 +59,7 @@ async function server(handler: TestHandler, options: TestServerOptions = { tls: 
   return started;
 }
 
-const ok: TestHandler = (_request, response) => {
+const ok = (_request: IncomingMessage, response: ServerResponse) => {
   response.writeHead(200, { 'content-type': 'application/json' });
   response.end(ANSWER);
 };
@@ -99,7 +100,7 @@ describe('answers', () => {
 
     await get(transport(), upstream.url());
 
-    const seen = upstream.headersSeen[0];
+    const seen = upstream.requests[0]?.headers;
     expect(seen).toMatchObject({ 'x-client-id': 'app-id', 'x-client-secret': SECRET, accept: 'application/json' });
     expect(seen?.['accept-encoding']).toBeUndefined();
   });
@@ -166,7 +167,7 @@ describe('bounded reads', () => {
   it('reads nothing of a body whose content-length is over the cap, keeps its status and drops the connection', async () => {
     // Prepare
     const upstream = await server((request, response) => {
-      if (request.url === '/small') return ok(request, response, { onConnection: 0 });
+      if (request.url === '/small') return ok(request, response);
       response.writeHead(404, { 'content-length': String(200 * MB) });
       streamLazily(response, Buffer.alloc(64 * 1024, 'x'), 200 * MB);
     });
@@ -292,7 +293,7 @@ describe('time bound', () => {
     const silent = await startSilentServer();
     cleanups.push(() => silent.close());
 
-    const result = await get(transport(), silent.origin('https'), { timeoutMs: 200 });
+    const result = await get(transport(), silent.url('https'), { timeoutMs: 200 });
 
     expect(result.kind).toBe('timeout');
     await eventually(() => silent.closed === 1);
@@ -302,7 +303,7 @@ describe('time bound', () => {
     // Prepare: with a 60 s budget a timer left behind would still be pending at the end.
     const upstream = await server((request, response) => {
       if (request.url === '/reset') return request.socket.destroy();
-      ok(request, response, { onConnection: 0 });
+      ok(request, response);
     });
     const dead = new URL(`https://127.0.0.1:${await deadPort()}`);
     const client = transport();
@@ -316,7 +317,7 @@ describe('time bound', () => {
       await get(client, dead, { timeoutMs: 60_000 }),
       await get(client, upstream.url(), { timeoutMs: 60_000, maxBodyBytes: 10 }),
     ];
-    await client.preconnect(upstream.origin, 60_000);
+    await client.preconnect(upstream.url(), 60_000);
     await client.preconnect(dead, 60_000);
 
     // Assess
@@ -327,9 +328,9 @@ describe('time bound', () => {
 
 describe('informational answers', () => {
   it(`reads the answer after ${MAX_INFORMATIONAL_ANSWERS} informational answers`, async () => {
-    const upstream = await server((request, response, info) => {
+    const upstream = await server((request, response) => {
       for (let i = 0; i < MAX_INFORMATIONAL_ANSWERS; i++) response.writeProcessing();
-      ok(request, response, info);
+      ok(request, response);
     });
 
     const result = expectResponse(await get(transport(), upstream.url()));
@@ -338,9 +339,9 @@ describe('informational answers', () => {
   });
 
   it('drops the exchange at the first informational answer over the cap, whatever follows', async () => {
-    const upstream = await server((request, response, info) => {
+    const upstream = await server((request, response) => {
       for (let i = 0; i <= MAX_INFORMATIONAL_ANSWERS; i++) response.writeProcessing();
-      ok(request, response, info);
+      ok(request, response);
     });
 
     const result = await get(transport(), upstream.url());
@@ -397,7 +398,7 @@ describe('network errors', () => {
     const result = await get(transport(), upstream.url());
 
     expect(result).toMatchObject({ kind: 'network', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', certificate: true });
-    expect(upstream.requests).toBe(0);
+    expect(upstream.requests).toHaveLength(0);
   });
 
   it('reports a certificate for another name as a certificate failure', async () => {
@@ -406,7 +407,7 @@ describe('network errors', () => {
     const result = await get(transport(), upstream.url());
 
     expect(result).toMatchObject({ kind: 'network', code: 'ERR_TLS_CERT_ALTNAME_INVALID', certificate: true });
-    expect(upstream.requests).toBe(0);
+    expect(upstream.requests).toHaveLength(0);
   });
 
   it('resolves, without the secret, when a header value is invalid', async () => {
@@ -507,7 +508,7 @@ describe('stale connections', () => {
   // What a NAT, a load balancer or a Lambda freeze leaves behind: the connection looks open, the peer is gone.
   const dropsReusedConnections: TestHandler = (request, response, { onConnection }) => {
     if (onConnection > 1) return request.socket.destroy();
-    ok(request, response, { onConnection });
+    ok(request, response);
   };
 
   it('retries once on a new connection when a reused one fails before any answer', async () => {
@@ -545,9 +546,9 @@ describe('stale connections', () => {
   });
 
   it('retries only once', async () => {
-    const upstream = await server((request, response, { onConnection }) => {
-      if (upstream.requests > 1) return request.socket.destroy();
-      ok(request, response, { onConnection });
+    const upstream = await server((request, response) => {
+      if (upstream.requests.length > 1) return request.socket.destroy();
+      ok(request, response);
     });
     const client = transport();
     await get(client, upstream.url());
@@ -560,7 +561,7 @@ describe('stale connections', () => {
 
   it('does not retry when the connection fails after the answer began', async () => {
     const upstream = await server((request, response, { onConnection }) => {
-      if (onConnection === 1) return ok(request, response, { onConnection });
+      if (onConnection === 1) return ok(request, response);
       response.writeHead(200);
       response.write('{"card_');
       setTimeout(() => request.socket.destroy(), 20);
@@ -579,7 +580,7 @@ describe('stale connections', () => {
     ['a 103 Early Hints', (socket: NodeJS.WritableStream) => socket.write('HTTP/1.1 103 Early Hints\r\n\r\n')],
   ])('does not resend once the server sent %s on a reused connection: it got the request', async (_, answerBegins) => {
     const upstream = await server((request, response, { onConnection }) => {
-      if (onConnection === 1) return ok(request, response, { onConnection });
+      if (onConnection === 1) return ok(request, response);
       answerBegins(request.socket);
       setTimeout(() => request.socket.destroy(), 20);
     });
@@ -589,13 +590,13 @@ describe('stale connections', () => {
     const result = await get(client, upstream.url());
 
     expect(result).toMatchObject({ kind: 'network', answered: true, freshConnectionRetry: false });
-    expect(upstream.requests).toBe(2);
+    expect(upstream.requests).toHaveLength(2);
     expect(upstream.connections).toBe(1);
   });
 
   it('succeeds without an error when the server closed the idle connection in between', async () => {
-    const upstream = await server((request, response, info) => {
-      ok(request, response, info);
+    const upstream = await server((request, response) => {
+      ok(request, response);
       response.on('finish', () => setImmediate(() => request.socket.end()));
     });
     const client = transport();
@@ -616,7 +617,7 @@ describe('preconnect', () => {
     const client = transport();
 
     // Act: the server finishes its side of a TLS 1.3 handshake just after the client does.
-    await client.preconnect(upstream.origin, 2000);
+    await client.preconnect(upstream.url(), 2000);
     await eventually(() => upstream.handshakes === 1);
     const eventsBeforeRequest = [...upstream.events];
     const result = expectResponse(await get(client, upstream.url('/pg/customers/c/instruments/i/cryptogram')));
@@ -632,7 +633,7 @@ describe('preconnect', () => {
     cleanups.push(() => silent.close());
     const client = transport();
 
-    await client.preconnect(silent.origin('http'), 1000);
+    await client.preconnect(silent.url('http'), 1000);
     await sleep(50);
 
     expect(silent.connections).toBe(1);
@@ -644,7 +645,7 @@ describe('preconnect', () => {
     cleanups.push(() => silent.close());
     const startedAtMs = Date.now();
 
-    await transport().preconnect(silent.origin('https'), 200);
+    await transport().preconnect(silent.url('https'), 200);
 
     expect(Date.now() - startedAtMs).toBeLessThan(2000);
     await eventually(() => silent.closed === 1);
@@ -664,7 +665,7 @@ describe('preconnect', () => {
     const upstream = await server(ok, { tls: untrustedCa.issue() });
     const client = transport();
 
-    await client.preconnect(upstream.origin, 1000);
+    await client.preconnect(upstream.url(), 1000);
     const result = await get(client, upstream.url());
 
     expect(result).toMatchObject({ kind: 'network', certificate: true });
@@ -672,12 +673,12 @@ describe('preconnect', () => {
 
   it('retries on a new connection when the preconnected one was dropped unnoticed', async () => {
     // Prepare: the server drops the preconnected connection at its first request, as after a long freeze.
-    const upstream = await server((request, response, info) => {
+    const upstream = await server((request, response) => {
       if (upstream.connections === 1) return request.socket.destroy();
-      ok(request, response, info);
+      ok(request, response);
     });
     const client = transport();
-    await client.preconnect(upstream.origin, 1000);
+    await client.preconnect(upstream.url(), 1000);
 
     // Act
     const result = expectResponse(await get(client, upstream.url()));
@@ -694,7 +695,7 @@ describe('close', () => {
     const other = await server(ok);
     const client = createTransport();
     await get(client, upstream.url());
-    await client.preconnect(other.origin, 1000);
+    await client.preconnect(other.url(), 1000);
 
     client.close();
 
