@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REASONS } from '../../infra/functions/pre-traffic-check.ts';
 import { invocationLine } from '../../lambda/telemetry.ts';
-import { setUp } from '../integration/harness.ts';
+import { setUp } from '../support/handler-harness.ts';
 import { releasePlanOf } from './release-policy.plan.ts';
 import { simulateRelease, type VersionBehaviour } from './release-policy.simulation.ts';
 import { type Cell, cellOf, cellText, markdownTable, syncedSection, type Unseen } from './release-policy.table.ts';

@@ -3,7 +3,7 @@ import { probeIdsEvent, refusalEvent } from '../../infra/functions/pre-traffic-c
 import { newCredentials } from '../../local/embedded.ts';
 import { listen } from '../../local/http.ts';
 import { apiGatewayEvent, lambdaContext } from '../../local/lambda-event.ts';
-import { demo, type setUp } from '../integration/harness.ts';
+import { demo, type setUp } from '../support/handler-harness.ts';
 import type { MetricId } from './alarm-evaluation.ts';
 import type { DeployedNames, ReleasePlan } from './release-policy.plan.ts';
 import type { Answer, Sample, VersionBehaviour } from './release-policy.simulation.ts';
