@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { DEFAULT_ACCOUNT_ENV } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
@@ -6,6 +8,7 @@ import { BundlingError } from './bundling.ts';
 import { CDK_CONTEXT_KEYS, ENV_CONTEXT_KEY, unknownContextKey } from './context.ts';
 import { CryptogramServiceStack } from './cryptogram-service-stack.ts';
 import { DEFAULT_ENVIRONMENT, ENVIRONMENTS } from './environments.ts';
+import { sourceMapArtifact } from './function.ts';
 import { readEnvironment, SETTING_KEYS, SettingsError } from './settings.ts';
 
 export { ENV_CONTEXT_KEY };
@@ -86,8 +89,12 @@ export function buildApp({
 }
 
 if (import.meta.main) {
+  const say = (line: string) => process.stderr.write(`${line}\n`);
   try {
-    buildApp({ notice: (line) => process.stderr.write(`${line}\n`) });
+    const { app, stack } = buildApp({ notice: say });
+    const map = join(app.outdir, sourceMapArtifact(stack.stackName));
+    const shown = relative('.', map).startsWith('..') ? map : relative('.', map);
+    if (existsSync(map)) say(`cryptogram-service: the function's source map (npm run stack): ${shown}`);
   } catch (error) {
     // A settings mistake or a machine that cannot bundle is the operator's to fix: the message says what, a
     // stack trace would only bury it.

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import cdkJson from '../../cdk.json' with { type: 'json' };
@@ -128,6 +130,23 @@ describe('no -c env given (the CDK CLI drops a -c without "=", such as -c env:pr
     expect(result.stderr).toBe(
       'cryptogram-service: no -c env given: synthesizing dev (-c env=<name> chooses; the CDK CLI drops a -c without "=")\n',
     );
+  });
+
+  it('prints nothing of the build but CDK’s own line per asset: no esbuild size table, no hook output', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+    try {
+      const result = runApp(cdkJson.context, { CDK_OUTDIR: outdir });
+      expect(result.status).toBe(0);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^cryptogram-service: no -c env given: synthesizing dev /),
+        'Bundling asset CryptogramService-dev/Function/Handler/Code/Stage...',
+        'Bundling asset CryptogramService-dev/Release/PreTrafficCheck/Code/Stage...',
+        `cryptogram-service: the function's source map (npm run stack): ${join(outdir, 'CryptogramService-dev.function.mjs.map')}`,
+      ]);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 
   it('says nothing when an environment was chosen', () => {
