@@ -17,17 +17,25 @@ export function skipSummary(skipped: ReadonlyArray<{ file: string; skip: SkipRea
     groups.set(key, group);
   }
   const lines = [` Skipped  ${skipped.length === 1 ? '1 test' : `${skipped.length} tests`}, and why:`];
-  for (const { skip, files } of groups.values()) {
+  // Stable across runs, whichever file finished first; the skips without a reason last.
+  const ordered = [...groups].sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)));
+  for (const [, { skip, files }] of ordered) {
     lines.push(
       skip
-        ? `   - ${skip.reason}; to run them: ${skip.enable}`
+        ? `   - ${skip.reason}${skip.enable ? `; to run them: ${skip.enable}` : ''}`
         : '   - no reason given (skip with skipWhen from test/setup/skips.ts, which says why and how to run them)',
     );
-    const counts = [...files].map(([file, count]) => `${file} (${count})`);
+    const counts = [...files].sort(([a], [b]) => a.localeCompare(b)).map(([file, count]) => `${file} (${count})`);
     lines.push(`       ${counts.join(', ')}`);
   }
   return lines;
 }
+
+// A test that called `context.skip(note)` while running: its note is the reason; the command is unknown.
+const noteOf = (test: TestCase): SkipReason | undefined => {
+  const result = test.result();
+  return result.state === 'skipped' && result.note ? { reason: result.note, enable: '' } : undefined;
+};
 
 /**
  * Prints, after vitest's own summary, every test the run skipped with its reason and the command that would
@@ -46,8 +54,8 @@ export default class SkipSummaryReporter implements Reporter {
     const filtered = this.vitest?.config.testNamePattern !== undefined;
     const skipped = testModules.flatMap((module) =>
       [...module.children.allTests('skipped')]
-        .filter((test: TestCase) => test.options.mode === 'skip')
-        .map((test) => ({ file: module.relativeModuleId, skip: test.meta().skipReason }))
+        .filter((test: TestCase) => test.options.mode === 'skip' || noteOf(test) !== undefined)
+        .map((test) => ({ file: module.relativeModuleId, skip: test.meta().skipReason ?? noteOf(test) }))
         .filter(({ skip }) => skip !== undefined || !filtered),
     );
     const lines = skipSummary(skipped);
