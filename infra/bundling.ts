@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import {
   type BundlingOptions,
+  LogLevel,
   NodejsFunction,
   type NodejsFunctionProps,
   OutputFormat,
@@ -73,6 +74,9 @@ export function bundledFunction(scope: Construct, id: string, props: BundledFunc
       format: OutputFormat.ESM,
       target: 'node24',
       minify: true,
+      // esbuild's CLI prints a size table for every build at its default level; warnings and errors still show.
+      // The level is not part of the output, so no asset hash depends on it.
+      logLevel: LogLevel.WARNING,
       ...props.bundling,
       forceDockerBundling: false,
     },

@@ -1,8 +1,9 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { RESOURCE_PATH } from '../api/resource.ts';
 import { CryptogramApi } from './api.ts';
 import { Credentials } from './credentials.ts';
+import { egressZones, FixedEgress } from './egress.ts';
 import { CryptogramFunction } from './function.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { Monitoring } from './monitoring.ts';
@@ -21,13 +22,31 @@ export class CryptogramServiceStack extends Stack {
   readonly monitoring: Monitoring;
   readonly release: Release;
   readonly heartbeat: Heartbeat | undefined;
+  readonly egress: FixedEgress | undefined;
+  private readonly zones: string[];
 
   constructor(scope: Construct, id: string, props: CryptogramServiceStackProps) {
     super(scope, id, props);
     const { settings } = props;
+    this.zones = settings.egress ? egressZones(settings.egress) : [0, 1].map((i) => Fn.select(i, Fn.getAzs()));
+    if (settings.egress && 'availabilityZones' in settings.egress) {
+      Validations.of(this).acknowledge({
+        id: 'CloudFormation-Validate::W3010',
+        reason:
+          "The zones are named in the environment's egress setting on purpose, one NAT gateway and Elastic IP " +
+          'each, in the one account and region the environment pins.',
+      });
+    }
 
     this.credentials = new Credentials(this, 'Credentials', settings);
-    this.service = new CryptogramFunction(this, 'Function', { settings, credentials: this.credentials });
+    this.egress = settings.egress
+      ? new FixedEgress(this, 'Egress', { egress: settings.egress, secret: this.credentials.secret })
+      : undefined;
+    this.service = new CryptogramFunction(this, 'Function', {
+      settings,
+      credentials: this.credentials,
+      egress: this.egress,
+    });
     this.api = new CryptogramApi(this, 'Api', { settings, target: this.service.alias });
     this.heartbeat = settings.heartbeat.enabled
       ? new Heartbeat(this, 'Heartbeat', { settings, api: this.api, target: this.service.function })
@@ -79,5 +98,24 @@ export class CryptogramServiceStack extends Stack {
     if (this.heartbeat) {
       output('HeartbeatLogGroup', this.heartbeat.logGroup.logGroupName, 'One line per heartbeat, every minute');
     }
+    if (this.egress) {
+      output(
+        'CashfreeAllowListIps',
+        Fn.join(
+          ', ',
+          this.egress.addresses.map((address) => address.attrPublicIp),
+        ),
+        "Every call to Cashfree leaves from one of these addresses: give them all to Cashfree's IP allow-list",
+      );
+      output('EgressFlowLogGroup', this.egress.flowLogs.logGroupName, "The function VPC's flow logs");
+    }
+  }
+
+  /**
+   * The zones the egress setting names, or `Fn::GetAZs` picks: never CDK's context lookup, which a pinned stack
+   * would otherwise make (with AWS credentials) as soon as anything asks for its zones.
+   */
+  override get availabilityZones(): string[] {
+    return this.zones;
   }
 }

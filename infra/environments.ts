@@ -51,6 +51,8 @@ export const ENVIRONMENTS = {
     alarmActionArn: 'arn:aws:sns:ap-south-1:222222222222:payments-oncall',
     createApiGatewayAccountRole: true,
     heartbeat: { enabled: true },
+    // When Cashfree asks for an IP allow-list: egress: { availabilityZones: ['ap-south-1a', 'ap-south-1b'] }
+    // (README, "A fixed outgoing address for Cashfree"; about $43 a month per zone).
   },
 } satisfies Record<string, EnvironmentSettings>;
 

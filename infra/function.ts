@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Alias, type CfnAlias, type IVersion } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../lambda/config.ts';
 import { bundledFunction, ROOT } from './bundling.ts';
 import type { Credentials } from './credentials.ts';
+import type { FixedEgress } from './egress.ts';
 import { FUNCTION_BUNDLING } from './function-bundling.ts';
 import type { Settings } from './settings.ts';
 
@@ -28,6 +29,8 @@ export const sourceMapArtifact = (stackName: string): string => `${stackName}.fu
 export interface CryptogramFunctionProps {
   settings: Pick<Settings, 'functionEnvironment' | 'reservedConcurrency' | 'provisionedConcurrency'>;
   credentials: Credentials;
+  /** The VPC the function leaves from when the environment needs fixed outgoing addresses. */
+  egress?: FixedEgress;
 }
 
 /**
@@ -40,7 +43,7 @@ export class CryptogramFunction extends Construct {
   readonly alias: Alias;
   readonly logGroup: LogGroup;
 
-  constructor(scope: Construct, id: string, { settings, credentials }: CryptogramFunctionProps) {
+  constructor(scope: Construct, id: string, { settings, credentials, egress }: CryptogramFunctionProps) {
     super(scope, id);
     this.logGroup = new LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.RETAIN });
 
@@ -50,6 +53,23 @@ export class CryptogramFunction extends Construct {
       description: 'Cryptogram function: write its log group, read its one secret, send X-Ray traces',
     });
     this.logGroup.grantWrite(role);
+    if (egress) {
+      // What Lambda needs to attach the function to its subnets (the content of AWSLambdaVPCAccessExecutionRole,
+      // which a role of our own does not get by itself).
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+    }
 
     const { reservedConcurrency, provisionedConcurrency } = settings;
     const mapName = sourceMapArtifact(Stack.of(this).stackName);
@@ -61,6 +81,7 @@ export class CryptogramFunction extends Construct {
       logGroup: this.logGroup,
       reservedConcurrentExecutions: reservedConcurrency === 'none' ? undefined : reservedConcurrency,
       description: 'Returns a Cashfree network token cryptogram',
+      ...(egress && { vpc: egress.vpc, vpcSubnets: egress.subnets, securityGroups: [egress.securityGroup] }),
       // No NODE_OPTIONS=--enable-source-maps: no map ships, and the runtime would only pay for looking.
       environment: { ...settings.functionEnvironment, [ENV.secretId]: credentials.secret.secretArn },
       // Old versions stay, so that CodeDeploy can shift traffic back to the one before.
@@ -102,7 +123,10 @@ export class CryptogramFunction extends Construct {
 
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping; AWS requires "*".',
+      reason:
+        'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping; AWS requires "*". ' +
+        "With egress on, the same holds for EC2's Describe calls, and Lambda creates the network interfaces " +
+        'under the role with the scope AWSLambdaVPCAccessExecutionRole documents.',
     });
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaDLQ',

@@ -2,6 +2,7 @@ import { ENV, readConfig } from '../lambda/config.ts';
 import { parseInstrumentIds } from '../lambda/request.ts';
 import { didYouMean } from '../lambda/suggest.ts';
 import { ARN_KINDS, type ArnKind, arnParts, principalProblem } from './arns.ts';
+import type { EgressSettings } from './egress.ts';
 import { PROBE_ANSWERS, PROBE_DEFAULTS, type Probe } from './functions/probe.ts';
 
 /** How a new function version takes traffic. CodeDeploy shifts it and rolls back on a failed check or alarm. */
@@ -74,6 +75,11 @@ export interface EnvironmentSettings {
   probe?: Partial<Probe>;
   /** A call through the whole chain every minute, alarmed when it fails; unset: on in every environment but dev. */
   heartbeat?: HeartbeatSettings;
+  /**
+   * Fixed outgoing addresses for Cashfree's IP allow-list: the function in a VPC of its own, one NAT gateway and
+   * Elastic IP per zone (README, "A fixed outgoing address for Cashfree"). Unset: the function has no VPC.
+   */
+  egress?: EgressSettings;
 }
 
 /** The settings the constructs use: checked, with the defaults filled in and the function's environment worked out. */
@@ -106,6 +112,7 @@ const ENVIRONMENT_KEYS = [
   'createApiGatewayAccountRole',
   'probe',
   'heartbeat',
+  'egress',
 ] as const satisfies ReadonlyArray<keyof EnvironmentSettings>;
 
 // Each function variable and the setting it comes from, so the function's own checks name the setting.
@@ -180,6 +187,7 @@ export function readEnvironment(name: string, raw: unknown): Settings {
       'wafWebAclArn',
       'probe',
       'heartbeat',
+      'egress',
     ];
     if (raw[key] === undefined && !optional.includes(key)) problems.push(`${at(key)} is required`);
   }
@@ -288,6 +296,7 @@ export function readEnvironment(name: string, raw: unknown): Settings {
   const probe = readProbeSetting(at('probe'), raw.probe, problems);
   const vpcEndpointIds = isObject(endpoint) && Array.isArray(endpoint.vpcEndpointIds) ? endpoint.vpcEndpointIds : [];
   const heartbeat = readHeartbeat(at('heartbeat'), raw.heartbeat, name, vpcEndpointIds, problems);
+  checkEgress(at('egress'), raw.egress, pinnedRegion, problems);
 
   if (problems.length > 0) {
     throw new SettingsError(`Invalid settings in infra/environments.ts:\n  - ${problems.join('\n  - ')}`);
@@ -382,6 +391,45 @@ function idList(path: string, value: unknown, pattern: RegExp, what: string, pro
   for (const id of value) {
     if (!(typeof id === 'string' && pattern.test(id))) problems.push(`${path}: ${String(id)} is not a ${what}`);
   }
+}
+
+// One NAT gateway and Elastic IP per zone; three zones is what every region offers and what Cashfree's
+// allow-list needs to hear about.
+const MAX_EGRESS_ZONES = 3;
+
+function checkEgress(path: string, egress: unknown, region: string | undefined, problems: Problems): void {
+  if (egress === undefined) return;
+  const shape = `${path} must be { availabilityZones: [names] } or { natGateways: 1 to ${MAX_EGRESS_ZONES} }`;
+  if (!isObject(egress)) {
+    problems.push(shape);
+    return;
+  }
+  unknownKeys(path, egress, ['availabilityZones', 'natGateways'], problems);
+  const { availabilityZones: zones, natGateways } = egress;
+  if ((zones === undefined) === (natGateways === undefined)) {
+    problems.push(`${shape}, one of the two`);
+    return;
+  }
+  if (natGateways !== undefined) {
+    integer(`${path}.natGateways`, natGateways, 1, MAX_EGRESS_ZONES, problems);
+    return;
+  }
+  if (region === undefined) {
+    problems.push(`${path}.availabilityZones needs a pinned region; an unpinned environment uses natGateways`);
+    return;
+  }
+  if (!Array.isArray(zones) || zones.length === 0 || zones.length > MAX_EGRESS_ZONES) {
+    problems.push(`${path}.availabilityZones must list 1 to ${MAX_EGRESS_ZONES} zone names`);
+    return;
+  }
+  for (const zone of zones) {
+    if (!(typeof zone === 'string' && /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/.test(zone))) {
+      problems.push(`${path}.availabilityZones: ${String(zone)} is not a zone name such as ap-south-1a`);
+    } else if (zone.slice(0, -1) !== region) {
+      problems.push(`${path}.availabilityZones: ${zone} is not in ${region}, where the environment deploys`);
+    }
+  }
+  if (new Set(zones).size !== zones.length) problems.push(`${path}.availabilityZones names a zone twice`);
 }
 
 function checkRelease(path: string, release: unknown, problems: Problems): void {

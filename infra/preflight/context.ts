@@ -1,3 +1,6 @@
+import { envSuggestion } from '../context.ts';
+import { ENVIRONMENTS } from '../environments.ts';
+
 /** A command line preflight cannot read; printed with the usage, exit 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -7,8 +10,10 @@ export const USAGE = 'usage: npm run preflight -- -c env=<name>   (the same -c f
 
 /**
  * Reads `-c key=value` / `--context key=value` pairs the way the CDK CLI does: split at the first `=`, the
- * value kept as a string. Whatever the app itself would refuse (unknown keys, unknown environments) is left
- * to `buildApp`, so that preflight and `cdk deploy` refuse the same command lines with the same words.
+ * value kept as a string, an `aws:` key refused. Whatever the app itself would refuse (unknown keys, unknown
+ * environments) is left to `buildApp`, so that preflight and `cdk deploy` refuse the same command lines with
+ * the same words. One difference, on purpose: the CLI drops a pair without `=` (`-c env:prod`) with a warning
+ * and goes on with the default environment; preflight refuses it and says what was meant.
  */
 export function parseContext(argv: readonly string[]): Record<string, string> {
   const context: Record<string, string> = {};
@@ -24,8 +29,14 @@ export function parseContext(argv: readonly string[]): Record<string, string> {
       throw new UsageError(`unknown argument ${argument}`);
     }
     const equals = pair.indexOf('=');
-    if (equals <= 0) throw new UsageError(`context must be KEY=VALUE, not ${pair}`);
-    context[pair.slice(0, equals)] = pair.slice(equals + 1);
+    if (equals <= 0)
+      throw new UsageError(
+        `context must be KEY=VALUE, not ${pair}${envSuggestion(pair, undefined, Object.keys(ENVIRONMENTS))}`,
+      );
+    const key = pair.slice(0, equals);
+    // The CLI's own rule (aws-cdk's parseStringContextListToObject): `aws:` keys are CDK's to set.
+    if (key.startsWith('aws:')) throw new UsageError(`context keys prefixed with aws: are CDK's own, not ${key}`);
+    context[key] = pair.slice(equals + 1);
   }
   return context;
 }

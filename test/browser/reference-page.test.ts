@@ -4,21 +4,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESOURCE_PATH } from '../../api/resource.ts';
 import { startLocalApi } from '../../local/api-server.ts';
 import type { RunningServer } from '../../local/http.ts';
+import { skipWhen } from '../setup/skips.ts';
 import { demo, setUp } from '../support/handler-harness.ts';
 
 // Debian's chromium; CI installs it (.ci/run). Without it this file reports itself skipped, saying why.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-const title = hasChromium
-  ? 'the API reference page in a real browser'
-  : `the API reference page in a real browser (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium)`;
-if (!hasChromium)
-  process.stderr.write(`reference-page test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)\n`);
+// The reason and the command reach the run's summary (test/setup/skip-summary.ts).
+const noChromium = hasChromium
+  ? undefined
+  : {
+      reason: `no Chromium at ${CHROMIUM}`,
+      enable: 'apt-get install chromium, or CHROMIUM_PATH=<its binary> npm test',
+    };
 
 // The real handler behind the local gateway, as npm start serves the page.
 const ctx = hasChromium ? await setUp() : undefined;
 
-describe.skipIf(!ctx)(title, () => {
+describe('the API reference page in a real browser', skipWhen(noChromium), () => {
   let api: RunningServer;
   let browser: Browser;
   let invocations = 0;

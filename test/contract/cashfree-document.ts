@@ -1,42 +1,54 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { type Agent, type IncomingHttpHeaders, request } from 'node:http';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OpenAPIBackend, SetMatchType } from 'openapi-backend';
 import type { OpenAPIV3 } from 'openapi-types';
-import { describe, it } from 'vitest';
 import { parse } from 'yaml';
+import type { SkipReason } from '../setup/skips.ts';
+import {
+  documentFileName,
+  FETCHED_DIR,
+  holdsPinned,
+  PINNED_DOCUMENTS,
+  type PinnedDocument,
+} from './fetch-documents.ts';
 
-// Cashfree's own documents stay in the shared reference folder beside the project; they are Cashfree's, so the
-// project reads them there and never carries a copy.
-export const DOCUMENTS_DIR = fileURLToPath(new URL('../../../shared/reference/cashfree-openapi/', import.meta.url));
+// Cashfree's own documents are Cashfree's: the project never carries a copy. They are read from where
+// `npm run fetch:cashfree-docs` puts them (inside the clone, ignored by git), else from the team's shared
+// reference folder beside the clone; a file counts only when it holds the pinned bytes.
+export const SHARED_DIR = fileURLToPath(new URL('../../../shared/reference/cashfree-openapi/', import.meta.url));
+export const DOCUMENT_DIRS = [FETCHED_DIR, SHARED_DIR] as const;
 export const OPERATION_ID = 'PGCustomerInstrumentsFetchCryptogram';
 export const OPERATION_PATH = '/customers/{customer_id}/instruments/{instrument_id}/cryptogram';
-export const API_VERSIONS = ['2022-09-01', '2025-01-01', '2026-01-01'] as const;
-export type ApiVersion = (typeof API_VERSIONS)[number];
+export const API_VERSIONS = PINNED_DOCUMENTS.map(({ version }) => version);
+export type ApiVersion = PinnedDocument['version'];
 
-export const documentPath = (version: ApiVersion) => `${DOCUMENTS_DIR}cashfree-pg-${version}.openapi.yaml`;
+const pinnedFor = (version: ApiVersion): PinnedDocument =>
+  PINNED_DOCUMENTS.find((pinned) => pinned.version === version) as PinnedDocument;
 
-/** Why the contract tests cannot run here, or undefined when every document is present. */
-export const missingDocuments = (): string | undefined => {
-  const missing = API_VERSIONS.filter((version) => !existsSync(documentPath(version)));
-  return missing.length === 0
-    ? undefined
-    : `Cashfree's OpenAPI documents are not at ${DOCUMENTS_DIR} (missing: ${missing.join(', ')})`;
+/** The first file holding the pinned document of `version`, or undefined. */
+export const documentPath = (version: ApiVersion): string | undefined =>
+  DOCUMENT_DIRS.map((dir) => join(dir, documentFileName(version))).find((file) =>
+    holdsPinned(file, pinnedFor(version)),
+  );
+
+/** Why the contract tests cannot run here, and how to make them, or undefined when every document is present. */
+export const missingDocuments = (): SkipReason | undefined => {
+  const missing = API_VERSIONS.filter((version) => documentPath(version) === undefined);
+  if (missing.length === 0) return undefined;
+  return {
+    reason:
+      `Cashfree's OpenAPI documents ${missing.join(', ')} are in neither .cache/cashfree-openapi/ nor ` +
+      '../shared/reference/cashfree-openapi/ (as pinned: same sha256)',
+    enable: 'npm run fetch:cashfree-docs (needs internet; docs/cashfree.md)',
+  };
 };
 
-/**
- * Registers one skipped test whose name gives the reason, and says it on stderr too, so a run without the
- * documents shows why the contract was not checked instead of passing quietly.
- */
-export function reportSkipped(title: string, reason: string): void {
-  console.warn(`${title}: SKIPPED, ${reason}`);
-  describe(title, () => {
-    it.skip(`SKIPPED: ${reason}`, () => {});
-  });
-}
-
 export function loadDocument(version: ApiVersion): OpenAPIV3.Document {
-  return parse(readFileSync(documentPath(version), 'utf8')) as OpenAPIV3.Document;
+  const file = documentPath(version);
+  if (file === undefined) throw new Error(`no pinned ${documentFileName(version)} here: npm run fetch:cashfree-docs`);
+  return parse(readFileSync(file, 'utf8')) as OpenAPIV3.Document;
 }
 
 export function cryptogramOperation(document: OpenAPIV3.Document): OpenAPIV3.OperationObject {

@@ -1,8 +1,10 @@
 import type { OpenAPIBackend } from 'openapi-backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_INSTRUMENTS, type SimulatorRequest } from '../../local/cashfree-simulator.ts';
+
+import { skipWhen } from '../setup/skips.ts';
 import { invoke, setUp } from '../support/handler-harness.ts';
-import { createValidator, loadDocument, missingDocuments, OPERATION_ID, reportSkipped } from './cashfree-document.ts';
+import { createValidator, loadDocument, missingDocuments, OPERATION_ID } from './cashfree-document.ts';
 
 const skipReason = missingDocuments();
 const ctx = skipReason ? undefined : await setUp();
@@ -25,9 +27,7 @@ async function judge(api: OpenAPIBackend, request: SimulatorRequest): Promise<Ve
   return api.handleRequest({ method: 'GET', path: request.path, headers });
 }
 
-if (skipReason) reportSkipped(`the function's requests against Cashfree's OpenAPI document`, skipReason);
-
-describe.skipIf(skipReason)("the function's requests against Cashfree's 2022-09-01 OpenAPI document", () => {
+describe("the function's requests against Cashfree's 2022-09-01 OpenAPI document", skipWhen(skipReason), () => {
   let api: OpenAPIBackend;
   const { upstreams, loadHandler, rotate } = ctx ?? ({} as NonNullable<typeof ctx>);
   const documentVersion = '2022-09-01';

@@ -1,14 +1,35 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { buildApp } from '../../infra/app.ts';
+import { CDK_CONTEXT_KEYS } from '../../infra/context.ts';
 import { ENVIRONMENTS } from '../../infra/environments.ts';
 import { SettingsError } from '../../infra/settings.ts';
 import { synthesize } from './synth.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
-const build = (context: Record<string, unknown>) => () => buildApp({ context: { ...cdkJson.context, ...context } });
+const build = (context: Record<string, unknown>, credentialsAccount?: string) => () =>
+  buildApp({ context: { ...cdkJson.context, ...context }, credentialsAccount });
+// Only the shape of the app matters to these tests, not its code: no function is bundled.
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+const PROD_ACCOUNT = ENVIRONMENTS.prod.account;
+
+function runApp(context: Record<string, unknown>, env: Record<string, string> = {}) {
+  const node = process.execPath;
+  return spawnSync(node, ['infra/app.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      PATH: `${dirname(node)}:${process.env.PATH}`,
+      CDK_CONTEXT_JSON: JSON.stringify(context),
+      ...env,
+    },
+  });
+}
 
 describe('choosing an environment', () => {
   it('builds dev, unpinned, when nothing is selected', () => {
@@ -54,6 +75,42 @@ describe('context typed at deploy time', () => {
     );
   });
 
+  it.each([
+    ['Env', 'prod', '-c Env: unknown context key (did you mean -c env=prod?)'],
+    ['enviroment', 'prod', '-c enviroment: unknown context key (did you mean -c env=prod?)'],
+    ['environment', 'staging', '-c environment: unknown context key (did you mean -c env=staging?)'],
+    ['env:prod', 'true', '-c env:prod: unknown context key (did you mean -c env=prod?)'],
+    ['env.staging', '', '-c env.staging: unknown context key (did you mean -c env=staging?)'],
+  ])('refuses the context key %s with the -c env=… it meant', (key, value, message) => {
+    expect(build({ ...NO_BUNDLING, [key]: value })).toThrow(message);
+  });
+
+  it.each([
+    ['a feature flag cdk.json does not set', '@aws-cdk/aws-lambda:madeUpFlag'],
+    ['an aws:cdk: key the CLI never sets', 'aws:cdk:made-up'],
+    ['a key merely containing a colon', 'stage:prod'],
+  ])('refuses %s, though it is shaped like one of CDK’s', (_what, key) => {
+    expect(build({ ...NO_BUNDLING, env: 'dev', [key]: 'true' })).toThrow(`-c ${key}: unknown context key`);
+  });
+
+  it('accepts every key the CDK CLI injects on a run, and the ones its commands write to cdk.context.json', () => {
+    // What aws-cdk's contextFromSettings sets (toolkit-lib), with version reporting on and then off, staging off.
+    const injected = {
+      'aws:cdk:enable-path-metadata': true,
+      'aws:cdk:enable-asset-metadata': true,
+      'aws:cdk:version-reporting': true,
+      'aws:cdk:disable-version-reporting': true,
+      'aws:cdk:disable-asset-staging': true,
+      'aws:cdk:bundling-stacks': [],
+      '@aws-cdk/core:failSynthOnValidationErrors': false,
+      'acknowledged-issue-numbers': [32775],
+      'aws-cdk:enableDiffNoFail': true,
+      'cli-telemetry': false,
+    };
+    expect(Object.keys(injected).every((key) => CDK_CONTEXT_KEYS.has(key))).toBe(true);
+    expect(build({ ...injected, env: 'staging' })().stack.stackName).toBe('CryptogramService-staging');
+  });
+
   it('reports every problem in one SettingsError', () => {
     let error: unknown;
     try {
@@ -66,18 +123,60 @@ describe('context typed at deploy time', () => {
   });
 });
 
+describe('no -c env given (the CDK CLI drops a -c without "=", such as -c env:prod, with a warning)', () => {
+  it('says on stderr, in one line, that it synthesizes dev', () => {
+    const result = runApp(NO_BUNDLING);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toBe(
+      'cryptogram-service: no -c env given: synthesizing dev (-c env=<name> chooses; the CDK CLI drops a -c without "=")\n',
+    );
+  });
+
+  it('prints nothing of the build but CDK’s own line per asset: no esbuild size table, no hook output', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+    try {
+      const result = runApp(cdkJson.context, { CDK_OUTDIR: outdir });
+      expect(result.status).toBe(0);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^cryptogram-service: no -c env given: synthesizing dev /),
+        'Bundling asset CryptogramService-dev/Function/Handler/Code/Stage...',
+        'Bundling asset CryptogramService-dev/Release/PreTrafficCheck/Code/Stage...',
+        `cryptogram-service: the function's source map (npm run stack): ${join(outdir, 'CryptogramService-dev.function.mjs.map')}`,
+      ]);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it('says nothing when an environment was chosen', () => {
+    const lines: string[] = [];
+    buildApp({ context: { ...cdkJson.context, ...NO_BUNDLING, env: 'dev' }, notice: (line) => lines.push(line) });
+    expect(lines).toEqual([]);
+  });
+
+  it('fails the synth when the credentials are for an account another environment pins', () => {
+    const result = runApp(NO_BUNDLING, { CDK_DEFAULT_ACCOUNT: PROD_ACCOUNT });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'Invalid context:\n  - no -c env given (the CDK CLI drops a -c without "=", such as -c env:prod): dev deploys ' +
+        `wherever the AWS credentials point, and they are for account ${PROD_ACCOUNT}, which prod pins; pass -c ` +
+        'env=prod, or use credentials for an account of your own',
+    );
+  });
+
+  it('refuses dev by name in another environment’s account too, and builds it in an account of its own', () => {
+    expect(build({ ...NO_BUNDLING, env: 'dev' }, PROD_ACCOUNT)).toThrow(
+      `-c env=dev: dev deploys wherever the AWS credentials point, and they are for account ${PROD_ACCOUNT}, which prod pins`,
+    );
+    expect(build({ ...NO_BUNDLING }, '333333333333')().stack.stackName).toBe('CryptogramService-dev');
+    expect(build({ ...NO_BUNDLING, env: 'prod' }, PROD_ACCOUNT)().stack.stackName).toBe('CryptogramService-prod');
+  });
+});
+
 describe('`cdk synth` with a bad setting', () => {
   it('exits 1 with the message alone, no stack trace', () => {
-    const node = process.execPath;
-    const result = spawnSync(node, ['infra/app.ts'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        PATH: `${dirname(node)}:${process.env.PATH}`,
-        CDK_CONTEXT_JSON: JSON.stringify({ env: 'prd' }),
-      },
-    });
+    const result = runApp({ env: 'prd' });
     expect(result.status).toBe(1);
     expect(result.stderr.trim()).toBe(
       'Invalid context:\n  - -c env=prd: no such environment (did you mean prod?); known: dev, staging, prod',

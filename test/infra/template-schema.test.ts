@@ -43,6 +43,11 @@ const SHAPES: Array<[string, EnvironmentName, Partial<EnvironmentSettings>]> = [
     },
   ],
   ['prod with a linear release', 'prod', { release: { strategy: 'linear', percent: 25, intervalMinutes: 2 } }],
+  [
+    'prod with fixed egress addresses in two zones',
+    'prod',
+    { egress: { availabilityZones: ['ap-south-1a', 'ap-south-1b'] } },
+  ],
 ];
 // Synthesized once for the whole file: each synthesis bundles the functions.
 const TEMPLATES = new Map(

@@ -4,6 +4,7 @@ import { GATEWAY_REFUSALS } from '../../api/gateway-responses.ts';
 import { DEMO_INSTRUMENTS, FAULTS } from '../../local/cashfree-simulator.ts';
 import { signedFetch } from '../local/sign.ts';
 import { runToEnd, type SpawnedService, spawnService } from '../local/spawn-service.ts';
+import { skipWhen } from '../setup/skips.ts';
 import { deadPort, portIsFree } from '../support/test-server.ts';
 
 // `npm start` as a newcomer runs it: a separate process through the same Node check, no configuration.
@@ -152,7 +153,10 @@ describe('npm start with LOCAL_AUTH=iam', () => {
   });
 });
 
-describe.skipIf(!existsSync('/usr/bin/curl'))('the signed curl line npm start prints (curl 7.75+)', () => {
+const noCurl = existsSync('/usr/bin/curl')
+  ? undefined
+  : { reason: 'no curl at /usr/bin/curl', enable: 'apt-get install curl (7.75 or newer)' };
+describe('the signed curl line npm start prints (curl 7.75+)', skipWhen(noCurl), () => {
   it('works as printed, pasted into a shell after the export line', async () => {
     const signed = await spawnService(process.execPath, START, { PORT: '0', LOCAL_AUTH: 'iam' });
     try {

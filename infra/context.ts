@@ -1,0 +1,70 @@
+import {
+  ANALYTICS_REPORTING_ENABLED_CONTEXT,
+  ASSET_RESOURCE_METADATA_ENABLED_CONTEXT,
+  BUNDLING_STACKS,
+  DISABLE_ASSET_STAGING_CONTEXT,
+  ENABLE_DIFF_NO_FAIL_CONTEXT,
+  FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT,
+  PATH_METADATA_ENABLE_CONTEXT,
+} from 'aws-cdk-lib/cx-api';
+import cdkJson from '../cdk.json' with { type: 'json' };
+import { didYouMean, editDistance } from '../lambda/suggest.ts';
+
+/** The one context key a person types: which environment of `infra/environments.ts` to synthesize. */
+export const ENV_CONTEXT_KEY = 'env';
+
+/**
+ * Every context key CDK itself puts in front of the app, and nothing else: cdk.json's feature flags, what the
+ * CLI injects on every run (`contextFromSettings` in aws-cdk's toolkit), and what its own commands write to
+ * cdk.context.json (`cdk acknowledge`, `cdk cli-telemetry`) or read back (`cdk diff`). A key merely shaped like
+ * CDK's (`env:prod`, `@aws-cdk/core:newFlag`) is not one: a feature flag belongs in cdk.json, reviewed.
+ */
+export const CDK_CONTEXT_KEYS: ReadonlySet<string> = new Set([
+  ...Object.keys(cdkJson.context),
+  PATH_METADATA_ENABLE_CONTEXT,
+  ASSET_RESOURCE_METADATA_ENABLED_CONTEXT,
+  ANALYTICS_REPORTING_ENABLED_CONTEXT,
+  // The CLI writes this one as a literal when version reporting is off; cx-api has no constant for it.
+  'aws:cdk:disable-version-reporting',
+  DISABLE_ASSET_STAGING_CONTEXT,
+  BUNDLING_STACKS,
+  FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT,
+  ENABLE_DIFF_NO_FAIL_CONTEXT,
+  'acknowledged-issue-numbers',
+  'cli-telemetry',
+]);
+
+/**
+ * ` (did you mean -c env=<name>?)` when an unknown context key is `env` misspelt or miscased (`Env`,
+ * `enviroment`), glued to a name by another separator (`env:prod`, `env.prod`), or a setting's name given an
+ * environment's (`environment=staging`); an empty string otherwise.
+ */
+export function envSuggestion(key: string, value: unknown, environments: readonly string[]): string {
+  const looksLikeEnv = (word: string) =>
+    editDistance(word.toLowerCase(), ENV_CONTEXT_KEY) <= 1 || /^env[a-z]*$/i.test(word);
+  const glued = /^([A-Za-z]+)[:.\-_/]([A-Za-z0-9-]+)$/.exec(key);
+  if (glued?.[1] && glued[2] && looksLikeEnv(glued[1])) return ` (did you mean -c ${ENV_CONTEXT_KEY}=${glued[2]}?)`;
+  if (!looksLikeEnv(key)) return '';
+  if (typeof value === 'string' && value !== '') return ` (did you mean -c ${ENV_CONTEXT_KEY}=${value}?)`;
+  return ` (did you mean -c ${ENV_CONTEXT_KEY}=<name>? known: ${environments.join(', ')})`;
+}
+
+/**
+ * Why an unknown context key fails the synth, with what was most likely meant: `-c env=<name>`, a setting
+ * (which lives in `infra/environments.ts`, never in a flag), or the closest setting's name.
+ */
+export function unknownContextKey(
+  key: string,
+  value: unknown,
+  settingKeys: readonly string[],
+  environments: readonly string[],
+): string {
+  const isSetting = settingKeys.includes(key);
+  const meantEnv = envSuggestion(key, value, environments);
+  const rest = `, and -c ${ENV_CONTEXT_KEY}=<name> selects one`;
+  if (meantEnv && !(isSetting && !environments.includes(String(value)))) {
+    return `-c ${key}: unknown context key${meantEnv}; settings live in infra/environments.ts${rest}`;
+  }
+  if (isSetting) return `-c ${key}: unknown context key; ${key} is set per environment in infra/environments.ts${rest}`;
+  return `-c ${key}: unknown context key${didYouMean(key, settingKeys)}; settings live in infra/environments.ts${rest}`;
+}
