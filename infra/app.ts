@@ -5,7 +5,8 @@ import { DEFAULT_ACCOUNT_ENV } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { didYouMean } from '../lambda/suggest.ts';
 import { BundlingError } from './bundling.ts';
-import { CDK_CONTEXT_KEYS, ENV_CONTEXT_KEY, unknownContextKey } from './context.ts';
+import { droppedContextArguments } from './cli-context.ts';
+import { CDK_CONTEXT_KEYS, ENV_CONTEXT_KEY, envSuggestion, unknownContextKey } from './context.ts';
 import { CryptogramServiceStack } from './cryptogram-service-stack.ts';
 import { DEFAULT_ENVIRONMENT, ENVIRONMENTS } from './environments.ts';
 import { sourceMapArtifact } from './function.ts';
@@ -20,6 +21,8 @@ export interface BuildOptions extends AppProps {
   credentialsAccount?: string;
   /** Told which environment was chosen when no `-c env` was given; `cdk synth` prints it on stderr. */
   notice?: (line: string) => void;
+  /** `-c` arguments without `=` that the CDK CLI dropped before running the app (see `cli-context.ts`). */
+  droppedContext?: readonly string[];
 }
 
 const pinnedAccount = (settings: unknown): unknown =>
@@ -33,6 +36,7 @@ export function buildApp({
   environments = ENVIRONMENTS,
   credentialsAccount = process.env[DEFAULT_ACCOUNT_ENV],
   notice = () => {},
+  droppedContext = [],
   ...props
 }: BuildOptions = {}): {
   app: App;
@@ -46,6 +50,11 @@ export function buildApp({
     if (key !== ENV_CONTEXT_KEY && !CDK_CONTEXT_KEYS.has(key)) {
       problems.push(unknownContextKey(key, value, SETTING_KEYS, names));
     }
+  }
+  for (const argument of droppedContext) {
+    problems.push(
+      `-c ${argument}: not KEY=VALUE, so the CDK CLI dropped it${envSuggestion(argument, undefined, names)}`,
+    );
   }
   const given = context[ENV_CONTEXT_KEY];
   const selected = given === undefined ? DEFAULT_ENVIRONMENT : String(given);
@@ -91,7 +100,7 @@ export function buildApp({
 if (import.meta.main) {
   const say = (line: string) => process.stderr.write(`${line}\n`);
   try {
-    const { app, stack } = buildApp({ notice: say });
+    const { app, stack } = buildApp({ notice: say, droppedContext: droppedContextArguments() });
     const map = join(app.outdir, sourceMapArtifact(stack.stackName));
     const shown = relative('.', map).startsWith('..') ? map : relative('.', map);
     if (existsSync(map)) say(`cryptogram-service: the function's source map (npm run stack): ${shown}`);
