@@ -24,7 +24,7 @@ import { bundledFunction, ROOT } from './bundling.ts';
 import { type CryptogramFunction, LIVE_ALIAS, LOG_RETENTION } from './function.ts';
 import { type Probe, probeEnvironment, TARGET_VERSION_ENV } from './functions/probe.ts';
 import { runbookDescription } from './runbook.ts';
-import type { Release as ReleaseSettings } from './settings.ts';
+import type { ReleaseSettings } from './settings.ts';
 
 /** The share of the new version's answers (or Cashfree calls) failing, per minute, that rolls a release back. */
 export const NEW_VERSION_FAILURE_SHARE = 0.2;

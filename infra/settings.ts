@@ -6,12 +6,12 @@ import type { EgressSettings } from './egress.ts';
 import { PROBE_ANSWERS, PROBE_DEFAULTS, type Probe } from './functions/probe.ts';
 
 /** How a new function version takes traffic. CodeDeploy shifts it and rolls back on a failed check or alarm. */
-export type Release =
+export type ReleaseSettings =
   | { strategy: 'all-at-once' }
   | { strategy: 'canary' | 'linear'; percent: number; intervalMinutes: number };
 
 /** How long two versions share the alias during a release: from the first shift to the last. */
-export function shiftMinutes(release: Release): number {
+export function shiftMinutes(release: ReleaseSettings): number {
   if (release.strategy === 'all-at-once') return 0;
   if (release.strategy === 'canary') return release.intervalMinutes;
   return (Math.ceil(100 / release.percent) - 1) * release.intervalMinutes;
@@ -62,7 +62,7 @@ export interface EnvironmentSettings {
   reservedConcurrency: number | 'none';
   /** Warm instances kept on the live alias, scaled between min and max to hold the utilization target. */
   provisionedConcurrency?: { min: number; max: number; utilizationTarget: number };
-  release: Release;
+  release: ReleaseSettings;
   /** SNS topic every alarm notifies; unset notifies nobody (the alarms still roll a release back). */
   alarmActionArn?: string;
   wafWebAclArn?: string;
