@@ -46,7 +46,8 @@ export interface InvocationSummary {
   error?: HttpError;
 }
 
-const OUTCOME_METRIC: Record<UpstreamOutcome, string> = {
+/** The metric each Cashfree outcome counts in, in the order the dashboard draws them. */
+export const OUTCOME_METRIC: Record<UpstreamOutcome, string> = {
   success: METRIC.upstreamSuccess,
   client_error: METRIC.upstreamClientError,
   auth_rejected: METRIC.upstreamAuthRejected,

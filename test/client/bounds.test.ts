@@ -13,28 +13,15 @@ import {
 } from '../../client/src/index.ts';
 import { failure } from '../support/failure.ts';
 import { streamLazily } from '../support/hostile-behaviours.ts';
-import { sendJson, startTestServer, type TestHandler } from '../support/test-server.ts';
+import { sendJson } from '../support/test-server.ts';
+import { credentials, PAN, REGION, requiredFields, startServiceDouble } from './service-double.ts';
 
 // The client against a service that misbehaves on purpose: what it reads, keeps and reports stays bounded.
-const REGION = 'ap-south-1';
-const credentials = { accessKeyId: 'AKIACLIENTTEST', secretAccessKey: 'client-test-secret-key' };
 const ids = { customerId: 'cust_1', instrumentId: 'i1' };
-const PAN = '4491365621601472';
-const cryptogram = {
-  instrument_id: ids.instrumentId,
-  card_number: PAN,
-  card_expiry_mm: '06',
-  card_expiry_yy: '2031',
-  cryptogram: 'PITrEPSdLnQg4BZz1axCUE1z3Y4=',
-};
+const cryptogram = requiredFields(ids.instrumentId);
 const MB = 1024 * 1024;
 
-const server = await startTestServer(() => {});
-const answer = (next: TestHandler) => {
-  const firstIndex = server.requests.length;
-  server.handle(next);
-  return () => server.requests.slice(firstIndex);
-};
+const { server, answer } = await startServiceDouble();
 const client = (timeoutMs = 5000) =>
   createCryptogramClient({ baseUrl: `${server.origin}/v1`, region: REGION, credentials, timeoutMs, maxAttempts: 1 });
 

@@ -8,31 +8,13 @@ import {
 } from '../../client/src/index.ts';
 import { failure } from '../support/failure.ts';
 import { deadPort, type ReceivedRequest, sendJson, startTestServer, type TestHandler } from '../support/test-server.ts';
+import { credentials, PAN, REGION, requiredFields, startServiceDouble } from './service-double.ts';
 import { signatureVerdict } from './signature.ts';
 
-const REGION = 'ap-south-1';
-const credentials = { accessKeyId: 'AKIACLIENTTEST', secretAccessKey: 'client-test-secret-key' };
 const ids = { customerId: 'cust_1', instrumentId: '54deabb4-ba45-4a60-9e6a-9c016fe7ab10' };
-const PAN = '4491365621601472';
-const CRYPTOGRAM = 'PITrEPSdLnQg4BZz1axCUE1z3Y4=';
-const seven = {
-  instrument_id: ids.instrumentId,
-  token_requestor_id: '22457512314',
-  card_number: PAN,
-  card_expiry_mm: '06',
-  card_expiry_yy: '2031',
-  cryptogram: CRYPTOGRAM,
-  card_display: '1472',
-};
+const seven = { ...requiredFields(ids.instrumentId), token_requestor_id: '22457512314', card_display: '1472' };
 
-const server = await startTestServer(() => {});
-const answer = (...steps: TestHandler[]) => {
-  const firstIndex = server.requests.length;
-  server.handle((request, res, received) =>
-    (steps[Math.min(received.index - firstIndex, steps.length - 1)] as TestHandler)(request, res, received),
-  );
-  return () => server.requests.slice(firstIndex);
-};
+const { server, answer } = await startServiceDouble();
 // The service names the instrument asked for; the client refuses an answer for another.
 const askedInstrument = (request: ReceivedRequest) =>
   decodeURIComponent(/\/instruments\/([^/]+)\//.exec(request.path)?.[1] ?? '');
