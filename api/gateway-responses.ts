@@ -70,5 +70,3 @@ export const GATEWAY_REFUSALS = {
   default4xx: { type: 'DEFAULT_4XX', status: 400, code: 'request_refused', message: 'The request was refused' },
   default5xx: { type: 'DEFAULT_5XX', status: 500, code: 'gateway_error', message: 'Internal server error' },
 } as const satisfies Record<string, GatewayRefusal>;
-
-export type GatewayRefusalName = keyof typeof GATEWAY_REFUSALS;

@@ -22,7 +22,7 @@ const CODE_BUDGET_BYTES = 220 * KIB;
 const IDLE_BUDGET_SECONDS = 30;
 
 /** The idle call the 30 s budget is judged on: 30 s if measured, else the shortest idle above it, else the longest. */
-export function idleForBudget(subject: RealisticSubjectResult) {
+function idleForBudget(subject: RealisticSubjectResult) {
   const sorted = subject.idle.toSorted((a, b) => a.seconds - b.seconds);
   return sorted.find((i) => i.seconds >= IDLE_BUDGET_SECONDS) ?? sorted.at(-1);
 }

@@ -83,7 +83,7 @@ export const MIN_ATTEMPT_MS = 100;
  */
 export const DEADLINE_RESERVE_MS = 20;
 /** The longest 429 delay worth waiting inside a request; a longer one is the caller's to wait. */
-export const MAX_RATE_LIMIT_WAIT_SECONDS = 1;
+const MAX_RATE_LIMIT_WAIT_SECONDS = 1;
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 1000;
 const DEFAULT_RATE_LIMIT_WAIT_SECONDS = 1;

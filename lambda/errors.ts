@@ -96,7 +96,7 @@ export class UpstreamTimeoutError extends HttpError {
 }
 
 /** What a 503 tells the caller to wait: a failed read is never cached, so the next call reads again at once. */
-export const CREDENTIALS_RETRY_AFTER_SECONDS = 1;
+const CREDENTIALS_RETRY_AFTER_SECONDS = 1;
 
 export class CredentialsUnavailableError extends HttpError {
   override name = 'CredentialsUnavailableError';

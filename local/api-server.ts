@@ -93,20 +93,20 @@ const headersOf = (req: IncomingMessage): Record<string, string> => {
   return headers;
 };
 
-type Invocation = { result: APIGatewayProxyResult } | { failed: true };
+type InvocationOutcome = { result: APIGatewayProxyResult } | { failed: true };
 
 /** The function's answer, or a failure when it throws, outlives its timeout or answers something malformed. */
 async function invoke(handler: ProxyHandler, event: APIGatewayProxyEvent, context: Context, timeoutMs: number) {
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<Invocation>((resolve) => {
+  const timedOut = new Promise<InvocationOutcome>((resolve) => {
     timer = setTimeout(() => resolve({ failed: true }), timeoutMs);
   });
   const ran = handler(event, context).then(
-    (result): Invocation =>
+    (result): InvocationOutcome =>
       result && typeof result.statusCode === 'number' && typeof result.body === 'string'
         ? { result }
         : { failed: true },
-    (): Invocation => ({ failed: true }),
+    (): InvocationOutcome => ({ failed: true }),
   );
   try {
     return await Promise.race([ran, timedOut]);

@@ -40,7 +40,7 @@ export const DEMO_INSTRUMENTS: readonly DemoInstrument[] = [
 ];
 
 /** The API version Cashfree's document for this call describes, and the one answered when none is sent. */
-export const DOCUMENTED_API_VERSION = '2022-09-01';
+const DOCUMENTED_API_VERSION = '2022-09-01';
 
 export interface CashfreeSimulatorOptions {
   credentials: SimulatorCredentials;

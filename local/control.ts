@@ -52,7 +52,7 @@ const CONTROLS: readonly Control[] = [
 ];
 
 /** What `GET /__local` lists: the simulator's triggers, the controls, and where the API reference lives. */
-export function localIndex(upstreams: EmbeddedUpstreams | undefined, mode: string) {
+function localIndex(upstreams: EmbeddedUpstreams | undefined, mode: string) {
   return {
     mode,
     reference: { openapi: OPENAPI_PATH, page: REFERENCE_PAGE_PATH },

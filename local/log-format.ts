@@ -16,7 +16,7 @@ export interface InvocationFacts {
 }
 
 /** Reads one line the function wrote; anything that is not its invocation line is `undefined`. */
-export function invocationFacts(line: string): (InvocationFacts & { awsRequestId: string }) | undefined {
+function invocationFacts(line: string): (InvocationFacts & { awsRequestId: string }) | undefined {
   if (!line.startsWith('{') || !line.includes('"awsRequestId"')) return undefined;
   try {
     const parsed = JSON.parse(line) as {
@@ -64,7 +64,7 @@ export function prettyLine(answer: AnsweredRequest, facts: InvocationFacts = {},
 }
 
 /** The line for a request the gateway refused by itself, in the JSON format (the function never ran). */
-export function gatewayJsonLine(answer: AnsweredRequest, nowMs = Date.now()): string {
+function gatewayJsonLine(answer: AnsweredRequest, nowMs = Date.now()): string {
   return `${JSON.stringify({
     timestamp: new Date(nowMs).toISOString(),
     level: 'INFO',

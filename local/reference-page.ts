@@ -70,7 +70,7 @@ const SIGNING_NOTE =
  * The repository's document with this server first in its server list, so the page's "Try it out" calls the
  * server that serves it; the deployed stage URL template stays as the second entry.
  */
-export function localDocument(document: string, localUrl: string, signatureRequired: boolean): string {
+function localDocument(document: string, localUrl: string, signatureRequired: boolean): string {
   const openApi = parse(document) as { info?: { description?: string }; servers?: unknown[] };
   const local = {
     url: localUrl,

@@ -2,7 +2,7 @@
 // as the specification states them (AWS IAM User Guide, "Create a signed AWS API request" and "Elements of an
 // AWS API request signature"). Each function answers a refusal message instead of guessing what was meant.
 
-export const ALGORITHM = 'AWS4-HMAC-SHA256';
+const ALGORITHM = 'AWS4-HMAC-SHA256';
 
 export interface AuthorizationParts {
   accessKeyId: string;

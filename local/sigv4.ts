@@ -31,7 +31,7 @@ export interface SignedRequest {
 }
 
 /** AWS refuses a signature whose date is further than this from its own clock. */
-export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 const SERVICE = 'execute-api';
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
-export const DOCUMENT_PATH = new URL('../../api/openapi.yaml', import.meta.url);
+const DOCUMENT_PATH = new URL('../../api/openapi.yaml', import.meta.url);
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };

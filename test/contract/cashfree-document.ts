@@ -17,10 +17,10 @@ import {
 // Cashfree's own documents are Cashfree's: the project never carries a copy. They are read from where
 // `npm run fetch:cashfree-docs` puts them (inside the clone, ignored by git), else from the team's shared
 // reference folder beside the clone; a file counts only when it holds the pinned bytes.
-export const SHARED_DIR = fileURLToPath(new URL('../../../shared/reference/cashfree-openapi/', import.meta.url));
-export const DOCUMENT_DIRS = [FETCHED_DIR, SHARED_DIR] as const;
+const SHARED_DIR = fileURLToPath(new URL('../../../shared/reference/cashfree-openapi/', import.meta.url));
+const DOCUMENT_DIRS = [FETCHED_DIR, SHARED_DIR] as const;
 export const OPERATION_ID = 'PGCustomerInstrumentsFetchCryptogram';
-export const OPERATION_PATH = '/customers/{customer_id}/instruments/{instrument_id}/cryptogram';
+const OPERATION_PATH = '/customers/{customer_id}/instruments/{instrument_id}/cryptogram';
 export const API_VERSIONS = PINNED_DOCUMENTS.map(({ version }) => version);
 export type ApiVersion = PinnedDocument['version'];
 
@@ -94,7 +94,7 @@ export type Answer =
   | { kind: 'none'; code: string | undefined };
 
 /** The service's own bound on a Cashfree body. */
-export const READ_CAP_BYTES = 64 * 1024;
+const READ_CAP_BYTES = 64 * 1024;
 
 /** One GET with node:http (which never follows redirects), the body read up to `READ_CAP_BYTES` and `timeoutMs`. */
 export function readAnswer(

@@ -56,7 +56,7 @@ const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 const DOWNLOAD_TIMEOUT_MS = 60_000;
 
 /** A download that did not yield the pinned document: one line for a person, printed without a stack. */
-export class FetchError extends Error {
+class FetchError extends Error {
   override name = 'FetchError';
 }
 
@@ -107,7 +107,7 @@ export interface FetchOptions {
  * then renames it into place: a failed or mismatched download leaves no file behind, and a good file already
  * there is never replaced by a bad one. Throws a `FetchError` on the first document that fails.
  */
-export async function fetchDocuments(options: FetchOptions = {}): Promise<void> {
+async function fetchDocuments(options: FetchOptions = {}): Promise<void> {
   const { baseUrl = 'https://raw.githubusercontent.com', dir = FETCHED_DIR, say = () => {} } = options;
   mkdirSync(dir, { recursive: true });
   for (const pinned of PINNED_DOCUMENTS) {

@@ -16,7 +16,7 @@ type Handler = (event: ReturnType<typeof apiGatewayEvent>, context: Context) => 
  * Captures everything the handler writes to stdout and stderr in this file, so a leak check can scan it; the
  * writes are kept from the terminal to keep test output readable.
  */
-export function captureOutput(): { text(): string } {
+function captureOutput(): { text(): string } {
   const chunks: string[] = [];
   const keep = (chunk: unknown) => {
     chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
