@@ -83,18 +83,17 @@ const CASHFREE_KEYS = Object.keys(CASHFREE) as CashfreeKey[];
 
 const functionEnvironment = (cashfree: Json): Record<string, string> =>
   Object.fromEntries(
-    CASHFREE_KEYS.filter((key) => PASSED.includes(typeof cashfree[key])).map((key) => [
-      ENV[key],
-      String(cashfree[key]),
-    ]),
+    CASHFREE_KEYS.flatMap((key) => (PASSED.includes(typeof cashfree[key]) ? [[ENV[key], String(cashfree[key])]] : [])),
   );
 
-function configProblems(environment: Record<string, string>): ConfigProblem[] {
+/** What the function's reader refuses, each problem worded to follow the setting's name. */
+function refusals(environment: Record<string, string>): ConfigProblem[] {
   try {
     readConfig({ ...environment, [ENV.secretId]: 'checked-at-synth' });
     return [];
   } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
+    if (error instanceof ConfigError)
+      return error.problems.map(({ variable, problem }) => ({ variable, problem: ` ${problem}` }));
     throw error;
   }
 }
@@ -102,32 +101,27 @@ function configProblems(environment: Record<string, string>): ConfigProblem[] {
 const cashfreeSetting = ({ name, pinned }: Context) =>
   v.pipe(
     strict(CASHFREE, 'an object', ' is required'),
-    v.forward(
-      v.partialCheck(
-        [['environment']],
-        ({ environment }) => pinned || environment !== 'production',
-        ': production needs a pinned account and region',
-      ),
-      ['environment'],
-    ),
     // The function's own reader: whatever it would reject at cold start fails the synth instead, by setting name.
     v.rawCheck(({ dataset, addIssue }) => {
       if (!isObject(dataset.value)) return;
       const cashfree = dataset.value;
       const environment = functionEnvironment(cashfree);
-      const problems = configProblems(environment);
+      const refused = refusals(environment);
+      if (!pinned && cashfree.environment === 'production') {
+        refused.unshift({ variable: ENV.environment, problem: ': production needs a pinned account and region' });
+      }
       // The function accepts plain http on loopback for the local simulator; deployed, that would send the key
       // pair unencrypted to whatever listens inside the execution environment.
-      if (environment[ENV.baseUrl]?.startsWith('http:') && !problems.some((p) => p.variable === ENV.baseUrl)) {
-        problems.push({ variable: ENV.baseUrl, problem: 'must use https' });
+      if (environment[ENV.baseUrl]?.startsWith('http:') && !refused.some((p) => p.variable === ENV.baseUrl)) {
+        refused.push({ variable: ENV.baseUrl, problem: ' must use https' });
       }
-      for (const { variable, problem } of problems) {
+      for (const { variable, problem } of refused) {
         const key = CASHFREE_KEYS.find((candidate) => ENV[candidate] === variable);
-        const words = CASHFREE_KEYS.reduce((text, k) => text.replaceAll(ENV[k], `${name}.cashfree.${k}`), problem);
+        const message = CASHFREE_KEYS.reduce((text, k) => text.replaceAll(ENV[k], `${name}.cashfree.${k}`), problem);
         const path: [v.IssuePathItem] | undefined = key && [
           { type: 'object', origin: 'value', input: cashfree, key, value: cashfree[key] },
         ];
-        addIssue({ message: ` ${words}`, path });
+        addIssue({ message, path });
       }
     }),
   );
@@ -176,7 +170,7 @@ const probeId = (parameter: 'customer_id' | 'instrument_id', fallback: string) =
       v.string(' must be a string'),
       v.check(
         (id) => !idProblem(parameter, id),
-        (issue) => `: ${idProblem(parameter, String(issue.input))}`,
+        (issue) => `: ${idProblem(parameter, issue.input)}`,
       ),
     ),
     fallback,
