@@ -1,158 +1,27 @@
 import * as v from 'valibot';
-import { type CashfreeEnvironment, ConfigError, type ConfigProblem, ENV, readConfig } from '../lambda/config.ts';
 import { parseInstrumentIds } from '../lambda/request.ts';
-import { didYouMean } from '../lambda/suggest.ts';
 import { ARN_KINDS, arnSetting, principalProblem } from './arns.ts';
 import type { EgressSettings } from './egress.ts';
 import { PROBE_ANSWERS, PROBE_DEFAULTS, type ProbeStatus } from './functions/probe.ts';
+import { CASHFREE_KEYS, cashfreeSetting, functionEnvironment } from './settings/cashfree.ts';
+import { RELEASE } from './settings/release.ts';
+import {
+  eachEntry,
+  idList,
+  isObject,
+  type Json,
+  matching,
+  objectOr,
+  oneOf,
+  strict,
+  wholeNumber,
+} from './settings/schema.ts';
+
+export { type ReleaseSettings, shiftMinutes } from './settings/release.ts';
 
 /** A bad setting: one message listing every problem, meant for a person, so it is printed without a stack. */
 export class SettingsError extends Error {
   override name = 'SettingsError';
-}
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/**
- * An object of exactly these keys. Each unknown key is reported with the one most likely meant; a missing key is
- * `required`, or else reads as the value's own rule (`throttle.burstLimit must be a whole number from 1 to 5000`).
- */
-function strict<E extends v.ObjectEntries>(entries: E, shape: string, required?: string) {
-  const keys = Object.keys(entries);
-  return v.strictObject(entries, (issue) => {
-    const [item] = issue.path ?? [];
-    if (item === undefined) return ` must be ${shape}`;
-    if (issue.expected !== 'never')
-      return required ?? v.safeParse(entries[String(item.key)] ?? v.never(), undefined).issues?.[0].message ?? '';
-    // valibot stops at the first unknown key; the rest are listed with it, one line each.
-    const unknown = Object.keys(item.input as Json).filter((key) => !keys.includes(key));
-    return unknown.map((key) => `${key} is not a setting${didYouMean(key, keys)}`).join('\n');
-  });
-}
-
-const notOneOf =
-  (options: readonly string[]) =>
-  ({ input }: { input: unknown }): string =>
-    ` must be one of ${options.join(', ')}${typeof input === 'string' ? didYouMean(input, options) : ''}`;
-const oneOf = <const T extends string>(options: readonly T[]) => v.picklist(options, notOneOf(options));
-
-const wholeNumber = (min: number, max: number) => {
-  const message = ` must be a whole number from ${min} to ${max}`;
-  return v.pipe(v.number(message), v.integer(message), v.minValue(min, message), v.maxValue(max, message));
-};
-
-/** Checks each entry of a list, reporting every refused one on the list itself. */
-const eachEntry = (problem: (entry: unknown, index: number) => string | undefined) =>
-  v.rawCheck<string[]>(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
-    dataset.value.forEach((entry, index) => {
-      const message = problem(entry, index);
-      if (message) addIssue({ message });
-    });
-  });
-
-/** A non-empty list of AWS resource ids of one kind (`subnet-0123…`). */
-const idList = (prefix: string, what: string, listed = what) => {
-  const pattern = new RegExp(`^${prefix}-[0-9a-f]{8,17}$`);
-  return v.pipe(
-    v.custom<string[]>((list) => Array.isArray(list) && list.length > 0, ` must list at least one ${listed}`),
-    eachEntry((id) => (typeof id === 'string' && pattern.test(id) ? undefined : `: ${String(id)} is not a ${what}`)),
-  );
-};
-
-// Every variable the function reads but its secret's id, which the stack sets: the setting of `ENV.maxAttempts`
-// is `maxAttempts`. The function's own reader checks the values (`cashfreeSetting`); here they only pass through.
-type CashfreeKey = Exclude<keyof typeof ENV, 'secretId'>;
-const PASSED = ['string', 'number', 'boolean'];
-const passed = <T>() => v.custom<T>((value) => PASSED.includes(typeof value), ' must be a string, number or boolean');
-const CASHFREE = {
-  environment: passed<CashfreeEnvironment>(),
-  apiVersion: passed<string>(),
-  baseUrl: v.optional(passed<string>()),
-  /** Lets `baseUrl` be a host other than Cashfree's, such as an egress proxy. */
-  allowCustomHost: v.optional(passed<boolean>()),
-  credentialsTtlSeconds: v.optional(passed<number>()),
-  attemptTimeoutMs: v.optional(passed<number>()),
-  maxAttempts: v.optional(passed<number>()),
-  requestBudgetMs: v.optional(passed<number>()),
-  credentialsTimeoutMs: v.optional(passed<number>()),
-} satisfies Record<CashfreeKey, v.GenericSchema>;
-const CASHFREE_KEYS = Object.keys(CASHFREE) as CashfreeKey[];
-
-const functionEnvironment = (cashfree: Json): Record<string, string> =>
-  Object.fromEntries(
-    CASHFREE_KEYS.flatMap((key) => (PASSED.includes(typeof cashfree[key]) ? [[ENV[key], String(cashfree[key])]] : [])),
-  );
-
-/** What the function's reader refuses, each problem worded to follow the setting's name. */
-function refusals(environment: Record<string, string>): ConfigProblem[] {
-  try {
-    readConfig({ ...environment, [ENV.secretId]: 'checked-at-synth' });
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError)
-      return error.problems.map(({ variable, problem }) => ({ variable, problem: ` ${problem}` }));
-    throw error;
-  }
-}
-
-const cashfreeSetting = ({ name, pinned }: Context) =>
-  v.pipe(
-    strict(CASHFREE, 'an object', ' is required'),
-    // The function's own reader: whatever it would reject at cold start fails the synth instead, by setting name.
-    v.rawCheck(({ dataset, addIssue }) => {
-      if (!isObject(dataset.value)) return;
-      const cashfree = dataset.value;
-      const environment = functionEnvironment(cashfree);
-      const refused = refusals(environment);
-      if (!pinned && cashfree.environment === 'production') {
-        refused.unshift({ variable: ENV.environment, problem: ': production needs a pinned account and region' });
-      }
-      // The function accepts plain http on loopback for the local simulator; deployed, that would send the key
-      // pair unencrypted to whatever listens inside the execution environment.
-      if (environment[ENV.baseUrl]?.startsWith('http:') && !refused.some((p) => p.variable === ENV.baseUrl)) {
-        refused.push({ variable: ENV.baseUrl, problem: ' must use https' });
-      }
-      for (const { variable, problem } of refused) {
-        const key = CASHFREE_KEYS.find((candidate) => ENV[candidate] === variable);
-        const message = CASHFREE_KEYS.reduce((text, k) => text.replaceAll(ENV[k], `${name}.cashfree.${k}`), problem);
-        const path: [v.IssuePathItem] | undefined = key && [
-          { type: 'object', origin: 'value', input: cashfree, key, value: cashfree[key] },
-        ];
-        addIssue({ message, path });
-      }
-    }),
-  );
-
-const STRATEGIES = ['all-at-once', 'canary', 'linear'] as const;
-const RELEASE_SHAPE = "{ strategy: 'all-at-once' } or { strategy, percent, intervalMinutes }";
-const strategy = <S extends (typeof STRATEGIES)[number]>(name: S) => v.literal(name, notOneOf(STRATEGIES));
-// Linear needs at least two steps; a canary of 100% would be all-at-once under another name.
-const stepped = <S extends 'canary' | 'linear'>(name: S, maxPercent: number) =>
-  strict(
-    { strategy: strategy(name), percent: wholeNumber(1, maxPercent), intervalMinutes: wholeNumber(1, 60) },
-    RELEASE_SHAPE,
-  );
-const RELEASES = {
-  'all-at-once': strict({ strategy: strategy('all-at-once') }, RELEASE_SHAPE),
-  canary: stepped('canary', 99),
-  linear: stepped('linear', 50),
-};
-/** Chosen by `strategy`; an unknown one is checked as a canary, so that its percent and interval are checked too. */
-const RELEASE = v.lazy(
-  (input) => RELEASES[STRATEGIES.find((name) => isObject(input) && input.strategy === name) ?? 'canary'],
-);
-
-/** How a new function version takes traffic. CodeDeploy shifts it and rolls back on a failed check or alarm. */
-export type ReleaseSettings = v.InferOutput<typeof RELEASE>;
-
-/** How long two versions share the alias during a release: from the first shift to the last. */
-export function shiftMinutes(release: ReleaseSettings): number {
-  if (release.strategy === 'all-at-once') return 0;
-  if (release.strategy === 'canary') return release.intervalMinutes;
-  return (Math.ceil(100 / release.percent) - 1) * release.intervalMinutes;
 }
 
 function idProblem(parameter: 'customer_id' | 'instrument_id', id: string): string | undefined {
@@ -266,10 +135,6 @@ const egressSetting = (region: string | undefined) => {
   );
 };
 
-/** An object setting, or one of a few words (`kmsKey: 'create'` or `kmsKey: { arn }`). */
-const objectOr = <O extends v.GenericSchema, W extends v.GenericSchema>(object: O, words: W) =>
-  v.lazy((input) => (isObject(input) ? object : words));
-
 /** What one setting's rules need of the others: where the environment deploys, and what its API and secret are. */
 function contextOf(name: string, raw: Json) {
   const { endpoint } = raw;
@@ -284,8 +149,6 @@ function contextOf(name: string, raw: Json) {
   };
 }
 type Context = ReturnType<typeof contextOf>;
-
-const matching = (pattern: RegExp, message: string) => v.pipe(v.string(message), v.regex(pattern, message));
 
 /** One deployable environment, as written in `infra/environments.ts`. */
 const environmentSetting = (context: Context) => {
