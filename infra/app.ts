@@ -3,16 +3,13 @@ import { join, relative } from 'node:path';
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { DEFAULT_ACCOUNT_ENV } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { didYouMean } from '../lambda/suggest.ts';
 import { BundlingError } from './bundling.ts';
 import { droppedContextArguments } from './cli-context.ts';
-import { CDK_CONTEXT_KEYS, ENV_CONTEXT_KEY, envSuggestion, unknownContextKey } from './context.ts';
+import { selectEnvironment } from './context.ts';
 import { CryptogramServiceStack } from './cryptogram-service-stack.ts';
-import { DEFAULT_ENVIRONMENT, ENVIRONMENTS } from './environments.ts';
+import { ENVIRONMENTS } from './environments.ts';
 import { sourceMapArtifact } from './function.ts';
-import { readEnvironment, SETTING_KEYS, SettingsError } from './settings.ts';
-
-export { ENV_CONTEXT_KEY };
+import { readEnvironment, SettingsError } from './settings.ts';
 
 export interface BuildOptions extends AppProps {
   /** Stand-in for `infra/environments.ts`, for tests of the validation. */
@@ -24,9 +21,6 @@ export interface BuildOptions extends AppProps {
   /** `-c` arguments without `=` that the CDK CLI dropped before running the app (see `cli-context.ts`). */
   droppedContext?: readonly string[];
 }
-
-const pinnedAccount = (settings: unknown): unknown =>
-  typeof settings === 'object' && settings !== null ? (settings as { account?: unknown }).account : undefined;
 
 /**
  * Builds the app `cdk synth` runs: the stack of the environment `-c env=<name>` selects (default `dev`),
@@ -43,49 +37,8 @@ export function buildApp({
   stack: CryptogramServiceStack;
 } {
   const app = new App(props);
-  const problems: string[] = [];
   const context = app.node.getAllContext() as Record<string, unknown>;
-  const names = Object.keys(environments);
-  for (const [key, value] of Object.entries(context)) {
-    if (key !== ENV_CONTEXT_KEY && !CDK_CONTEXT_KEYS.has(key)) {
-      problems.push(unknownContextKey(key, value, SETTING_KEYS, names));
-    }
-  }
-  for (const argument of droppedContext) {
-    problems.push(
-      `-c ${argument}: not KEY=VALUE, so the CDK CLI dropped it${envSuggestion(argument, undefined, names)}`,
-    );
-  }
-  const given = context[ENV_CONTEXT_KEY];
-  const selected = given === undefined ? DEFAULT_ENVIRONMENT : String(given);
-  if (!Object.hasOwn(environments, selected)) {
-    problems.push(
-      `-c ${ENV_CONTEXT_KEY}=${selected}: no such environment${didYouMean(selected, names)}; known: ${names.join(', ')}`,
-    );
-  } else if (pinnedAccount(environments[selected]) === undefined && credentialsAccount !== undefined) {
-    // The CDK CLI drops a `-c` without `=` (`-c env:prod`) with a warning, so the app cannot see the typo; what
-    // it can see is an unpinned stack about to land in an account another environment owns.
-    const owner = names.find((name) => pinnedAccount(environments[name]) === credentialsAccount);
-    if (owner !== undefined) {
-      const chosen =
-        given === undefined
-          ? `no -c ${ENV_CONTEXT_KEY} given (the CDK CLI drops a -c without "=", such as -c ${ENV_CONTEXT_KEY}:${owner})`
-          : `-c ${ENV_CONTEXT_KEY}=${selected}`;
-      problems.push(
-        `${chosen}: ${selected} deploys wherever the AWS credentials point, and they are for account ` +
-          `${credentialsAccount}, which ${owner} pins; pass -c ${ENV_CONTEXT_KEY}=${owner}, or use credentials ` +
-          `for an account of your own`,
-      );
-    }
-  }
-  if (problems.length > 0) throw new SettingsError(`Invalid context:\n  - ${problems.join('\n  - ')}`);
-  if (given === undefined) {
-    notice(
-      `cryptogram-service: no -c ${ENV_CONTEXT_KEY} given: synthesizing ${selected} ` +
-        `(-c ${ENV_CONTEXT_KEY}=<name> chooses; the CDK CLI drops a -c without "=")`,
-    );
-  }
-
+  const selected = selectEnvironment({ context, environments, credentialsAccount, droppedContext, notice });
   const settings = readEnvironment(selected, environments[selected]);
   const stack = new CryptogramServiceStack(app, `CryptogramService-${selected}`, {
     settings,

@@ -1,3 +1,5 @@
+import * as v from 'valibot';
+
 /**
  * What each ARN setting must point at. A pattern names the service and the resource type, so that an S3 ARN
  * where a web ACL belongs, or a KMS alias where a key belongs, fails the synth instead of the deployment.
@@ -53,3 +55,13 @@ export function principalProblem(entry: string): string | undefined {
   if (ACCOUNT_ID.test(entry) || IAM_PRINCIPAL.test(entry)) return undefined;
   return 'is neither a 12-digit account id nor an IAM role, user or root ARN';
 }
+
+/** A setting that holds an ARN of `kind`, in `region` when the environment pins one. */
+export const arnSetting = (kind: ArnKind, region: string | undefined) =>
+  v.pipe(
+    v.custom<string>((value) => typeof value === 'string' && kind.pattern.test(value), ` must be ${kind.what}`),
+    v.check(
+      (arn) => region === undefined || arnParts(kind, arn)?.region === region,
+      (issue) => ` is in ${arnParts(kind, String(issue.input))?.region}, but the environment deploys to ${region}`,
+    ),
+  );

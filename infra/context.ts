@@ -9,6 +9,8 @@ import {
 } from 'aws-cdk-lib/cx-api';
 import cdkJson from '../cdk.json' with { type: 'json' };
 import { didYouMean, editDistance } from '../lambda/suggest.ts';
+import { DEFAULT_ENVIRONMENT } from './environments.ts';
+import { SETTING_KEYS, SettingsError } from './settings.ts';
 
 /** The one context key a person types: which environment of `infra/environments.ts` to synthesize. */
 export const ENV_CONTEXT_KEY = 'env';
@@ -67,4 +69,72 @@ export function unknownContextKey(
   }
   if (isSetting) return `-c ${key}: unknown context key; ${key} is set per environment in infra/environments.ts${rest}`;
   return `-c ${key}: unknown context key${didYouMean(key, settingKeys)}; settings live in infra/environments.ts${rest}`;
+}
+
+/** What `cdk synth` handed the app, and where the operator's AWS credentials point. */
+export interface GivenContext {
+  context: Record<string, unknown>;
+  environments: Record<string, unknown>;
+  credentialsAccount: string | undefined;
+  droppedContext: readonly string[];
+  notice: (line: string) => void;
+}
+
+const pinnedAccount = (settings: unknown): unknown =>
+  typeof settings === 'object' && settings !== null ? (settings as { account?: unknown }).account : undefined;
+
+/**
+ * The environment `-c env=<name>` selects (default `dev`), once nothing else typed at deploy time is wrong: an
+ * unknown key, a `-c` the CDK CLI dropped, an unknown name, or an unpinned stack about to land in an account
+ * another environment pins. Throws a `SettingsError` listing every problem.
+ */
+export function selectEnvironment({
+  context,
+  environments,
+  credentialsAccount,
+  droppedContext,
+  notice,
+}: GivenContext): string {
+  const problems: string[] = [];
+  const names = Object.keys(environments);
+  for (const [key, value] of Object.entries(context)) {
+    if (key !== ENV_CONTEXT_KEY && !CDK_CONTEXT_KEYS.has(key)) {
+      problems.push(unknownContextKey(key, value, SETTING_KEYS, names));
+    }
+  }
+  for (const argument of droppedContext) {
+    problems.push(
+      `-c ${argument}: not KEY=VALUE, so the CDK CLI dropped it${envSuggestion(argument, undefined, names)}`,
+    );
+  }
+  const given = context[ENV_CONTEXT_KEY];
+  const selected = given === undefined ? DEFAULT_ENVIRONMENT : String(given);
+  if (!Object.hasOwn(environments, selected)) {
+    problems.push(
+      `-c ${ENV_CONTEXT_KEY}=${selected}: no such environment${didYouMean(selected, names)}; known: ${names.join(', ')}`,
+    );
+  } else if (pinnedAccount(environments[selected]) === undefined && credentialsAccount !== undefined) {
+    // The CDK CLI drops a `-c` without `=` (`-c env:prod`) with a warning, so the app cannot see the typo; what
+    // it can see is an unpinned stack about to land in an account another environment owns.
+    const owner = names.find((name) => pinnedAccount(environments[name]) === credentialsAccount);
+    if (owner !== undefined) {
+      const chosen =
+        given === undefined
+          ? `no -c ${ENV_CONTEXT_KEY} given (the CDK CLI drops a -c without "=", such as -c ${ENV_CONTEXT_KEY}:${owner})`
+          : `-c ${ENV_CONTEXT_KEY}=${selected}`;
+      problems.push(
+        `${chosen}: ${selected} deploys wherever the AWS credentials point, and they are for account ` +
+          `${credentialsAccount}, which ${owner} pins; pass -c ${ENV_CONTEXT_KEY}=${owner}, or use credentials ` +
+          `for an account of your own`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new SettingsError(`Invalid context:\n  - ${problems.join('\n  - ')}`);
+  if (given === undefined) {
+    notice(
+      `cryptogram-service: no -c ${ENV_CONTEXT_KEY} given: synthesizing ${selected} ` +
+        `(-c ${ENV_CONTEXT_KEY}=<name> chooses; the CDK CLI drops a -c without "=")`,
+    );
+  }
+  return selected;
 }

@@ -1,6 +1,7 @@
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import cdkJson from '../../cdk.json' with { type: 'json' };
-import { buildApp, ENV_CONTEXT_KEY } from '../app.ts';
+import { buildApp } from '../app.ts';
+import { ENV_CONTEXT_KEY } from '../context.ts';
 import { DEFAULT_ENVIRONMENT, ENVIRONMENTS } from '../environments.ts';
 import { readEnvironment, type Settings } from '../settings.ts';
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { buildApp } from '../../infra/app.ts';
+import { selectEnvironment } from '../../infra/context.ts';
+import { ENVIRONMENTS } from '../../infra/environments.ts';
 import { parseContext, UsageError } from '../../infra/preflight/context.ts';
 import { preflight } from '../../infra/preflight/main.ts';
 
@@ -57,5 +59,30 @@ describe('npm run preflight reads -c as the CDK CLI does', () => {
       `  - -c ${key}: unknown context key (did you mean -c env=prod?); settings live in infra/environments.ts, ` +
         'and -c env=<name> selects one',
     );
+  });
+});
+
+describe('choosing the environment from the context, before any stack is built', () => {
+  const choose = (context: Record<string, unknown>, credentialsAccount?: string) => {
+    const notices: string[] = [];
+    const given = {
+      environments: ENVIRONMENTS,
+      credentialsAccount,
+      droppedContext: [],
+      notice: (line: string) => notices.push(line),
+    };
+    return { selected: selectEnvironment({ context, ...given }), notices };
+  };
+
+  it('takes -c env as given, and dev with a notice when none is', () => {
+    expect(choose({ env: 'staging' })).toEqual({ selected: 'staging', notices: [] });
+    expect(choose({})).toEqual({
+      selected: 'dev',
+      notices: [expect.stringMatching(/^cryptogram-service: no -c env given/)],
+    });
+  });
+
+  it('refuses an unpinned environment in an account another environment pins, naming that environment', () => {
+    expect(() => choose({ env: 'dev' }, ENVIRONMENTS.prod.account)).toThrow(/which prod pins; pass -c env=prod/);
   });
 });

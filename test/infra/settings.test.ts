@@ -38,6 +38,17 @@ describe('a bad environment', () => {
     ]);
   });
 
+  it('reports every misspelt key of an object, not only the first', () => {
+    expect(prodWith({ throttle: { rateLimt: 5, burstLimt: 10 }, reservedConcurency: 5, alarmActonArn: 'x' })).toEqual([
+      'prod.reservedConcurency is not a setting (did you mean reservedConcurrency?)',
+      'prod.alarmActonArn is not a setting (did you mean alarmActionArn?)',
+      'prod.throttle.rateLimt is not a setting (did you mean rateLimit?)',
+      'prod.throttle.burstLimt is not a setting (did you mean burstLimit?)',
+      'prod.throttle.rateLimit must be a whole number from 1 to 10000',
+      'prod.throttle.burstLimit must be a whole number from 1 to 5000',
+    ]);
+  });
+
   it('reports a missing required setting by name', () => {
     const { release: _release, ...withoutRelease } = ENVIRONMENTS.prod;
     expect(problemsOf('prod', withoutRelease)).toEqual(['prod.release is required']);
@@ -115,6 +126,20 @@ describe('a bad environment', () => {
     expect(prodWith({ cashfree: { environment: 'production', apiVersion: '2022-09-01', maxAttempts: 9 } })).toEqual([
       'prod.cashfree.maxAttempts must be a whole number from 1 to 5',
     ]);
+  });
+
+  it('names settings, not variables, inside the function’s reasons too, and requires the Cashfree environment', () => {
+    expect(
+      prodWith({
+        cashfree: {
+          environment: 'production',
+          apiVersion: '2022-09-01',
+          requestBudgetMs: 1000,
+          credentialsTimeoutMs: 2000,
+        },
+      }),
+    ).toEqual(['prod.cashfree.credentialsTimeoutMs must not exceed prod.cashfree.requestBudgetMs']);
+    expect(prodWith({ cashfree: { apiVersion: '2022-09-01' } })).toEqual(['prod.cashfree.environment is required']);
   });
 
   it('refuses a plain-http base URL even on loopback, where only the local simulator may use one', () => {
