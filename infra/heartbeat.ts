@@ -1,5 +1,5 @@
 import { type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { type Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -8,11 +8,11 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { METRIC_DIMENSION, METRIC_NAMESPACE } from '../lambda/telemetry.ts';
+import { runbookAlarm } from './alarms.ts';
 import type { CryptogramApi } from './api.ts';
 import { bundledFunction, ROOT } from './bundling.ts';
 import { LOG_RETENTION } from './function.ts';
 import { HEARTBEAT_ENV, HEARTBEAT_METRIC, probeEnvironment } from './functions/probe.ts';
-import { runbookDescription } from './runbook.ts';
 import type { Settings } from './settings.ts';
 
 /** Above the client's 8 s timeout (infra/functions/heartbeat.ts), so a slow answer is reported, not cut off. */
@@ -119,20 +119,17 @@ export class Heartbeat extends Construct {
     this.latency = metric(HEARTBEAT_METRIC.latency, 'Maximum');
     // Maximum: one good beat in a minute means the chain worked that minute. A minute without a beat is as bad
     // as a failed one: the schedule, the function or its logs broke, and nothing else would notice.
-    this.alarm = new Alarm(this, 'ChainBrokenAlarm', {
+    this.alarm = runbookAlarm(this, 'ChainBroken', {
+      meaning:
+        'The heartbeat failed or was missing for 2 of the last 3 minutes: a payment flow would fail the same way',
       metric: this.success,
       threshold: 1,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
       treatMissingData: TreatMissingData.BREACHING,
-      alarmDescription: runbookDescription(
-        'ChainBroken',
-        'The heartbeat failed or was missing for 2 of the last 3 minutes: a payment flow would fail the same way',
-      ),
+      alarmActionArn: settings.alarmActionArn,
     });
-    const { alarmActionArn } = settings;
-    if (alarmActionArn) this.alarm.addAlarmAction({ bind: () => ({ alarmActionArn }) });
 
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

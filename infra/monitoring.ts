@@ -1,25 +1,22 @@
 import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
-  Alarm,
+  type Alarm,
   AlarmStatusWidget,
-  ComparisonOperator,
   Dashboard,
   GraphWidget,
-  type IAlarmAction,
   type IMetric,
   MathExpression,
   Metric,
-  TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Alias, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRIC, METRIC_DIMENSION, METRIC_NAMESPACE, VERSION_DIMENSION, VERSION_METRIC } from '../lambda/telemetry.ts';
+import { runbookAlarm } from './alarms.ts';
 import { FUNCTION_TIMEOUT } from './function.ts';
 import type { Heartbeat } from './heartbeat.ts';
 import { minimumRequests } from './release.ts';
-import { runbookDescription } from './runbook.ts';
 import { type Settings, shiftMinutes } from './settings.ts';
 
 /** Metric the access log's metric filter counts: requests API Gateway refused as throttled. */
@@ -220,18 +217,14 @@ export class Monitoring extends Construct {
     }
 
     const { alarmActionArn } = settings;
-    const alarmAction: IAlarmAction | undefined = alarmActionArn ? { bind: () => ({ alarmActionArn }) } : undefined;
-    for (const spec of specs) {
-      const alarm = new Alarm(this, `${spec.id}Alarm`, {
-        metric: spec.metric,
-        threshold: spec.threshold,
-        evaluationPeriods: spec.periods ?? 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: runbookDescription(spec.id, spec.meaning),
+    for (const { id: alarmId, meaning, metric, threshold, periods } of specs) {
+      this.alarms[alarmId] = runbookAlarm(this, alarmId, {
+        meaning,
+        metric,
+        threshold,
+        evaluationPeriods: periods ?? 1,
+        alarmActionArn,
       });
-      if (alarmAction) alarm.addAlarmAction(alarmAction);
-      this.alarms[spec.id] = alarm;
     }
 
     // One line per published version that had traffic, found by search: the version numbers change with every

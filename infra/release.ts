@@ -1,13 +1,6 @@
 import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IMetric,
-  MathExpression,
-  Metric,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { type Alarm, type IMetric, MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   type ILambdaDeploymentConfig,
   LambdaDeploymentConfig,
@@ -20,10 +13,10 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { STAGE_NAME } from '../api/resource.ts';
 import { METRIC_DIMENSION, METRIC_NAMESPACE, VERSION_DIMENSION, VERSION_METRIC } from '../lambda/telemetry.ts';
+import { runbookAlarm } from './alarms.ts';
 import { bundledFunction, ROOT } from './bundling.ts';
 import { type CryptogramFunction, LIVE_ALIAS, LOG_RETENTION } from './function.ts';
 import { type Probe, probeEnvironment, TARGET_VERSION_ENV } from './functions/probe.ts';
-import { runbookDescription } from './runbook.ts';
 import type { ReleaseSettings } from './settings.ts';
 
 /** The share of the new version's answers (or Cashfree calls) failing, per minute, that rolls a release back. */
@@ -78,7 +71,8 @@ export class Release extends Construct {
     super(scope, id);
     const { function: fn, version } = target;
 
-    this.newVersionErrors = new Alarm(this, 'NewVersionErrorsAlarm', {
+    this.newVersionErrors = runbookAlarm(this, 'NewVersionErrors', {
+      meaning: 'The version being released crashed or timed out',
       metric: new Metric({
         namespace: 'AWS/Lambda',
         metricName: 'Errors',
@@ -93,9 +87,7 @@ export class Release extends Construct {
       }),
       threshold: 1,
       evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription: runbookDescription('NewVersionErrors', 'The version being released crashed or timed out'),
+      alarmActionArn,
     });
 
     // The function's own per-version metrics (lambda/telemetry.ts): each invocation writes 0 or 1, so Sum is the
@@ -113,7 +105,8 @@ export class Release extends Construct {
         period: Duration.minutes(1),
       });
     const shareAlarm = (alarmId: string, metricName: string, label: string, meaning: string): Alarm =>
-      new Alarm(this, `${alarmId}Alarm`, {
+      runbookAlarm(this, alarmId, {
+        meaning,
         metric: guardedShare(
           label,
           versionMetric(metricName, 'SampleCount'),
@@ -123,9 +116,7 @@ export class Release extends Construct {
         threshold: NEW_VERSION_FAILURE_SHARE,
         evaluationPeriods: 2,
         datapointsToAlarm: 2,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: runbookDescription(alarmId, meaning),
+        alarmActionArn,
       });
     this.newVersionServerErrors = shareAlarm(
       'NewVersionServerErrors',
@@ -157,7 +148,8 @@ export class Release extends Construct {
         statistic: 'Sum',
         period: Duration.minutes(1),
       });
-    this.serverErrorRate = new Alarm(this, 'ReleaseServerErrorRateAlarm', {
+    this.serverErrorRate = runbookAlarm(this, 'ReleaseServerErrorRate', {
+      meaning: 'A share of API answers were 5xx',
       metric: guardedShare(
         "The stage's share of 5xx answers",
         stageMetric('Count'),
@@ -167,9 +159,7 @@ export class Release extends Construct {
       threshold: stageThreshold,
       evaluationPeriods: 2,
       datapointsToAlarm: 2,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription: runbookDescription('ReleaseServerErrorRate', 'A share of API answers were 5xx'),
+      alarmActionArn,
     });
     const releaseAlarms = [
       this.newVersionErrors,
@@ -177,9 +167,6 @@ export class Release extends Construct {
       this.newVersionUpstreamFailures,
       this.serverErrorRate,
     ];
-    if (alarmActionArn) {
-      for (const alarm of releaseAlarms) alarm.addAlarmAction({ bind: () => ({ alarmActionArn }) });
-    }
 
     this.preTrafficCheckLogs = new LogGroup(this, 'PreTrafficCheckLogs', {
       retention: LOG_RETENTION,
