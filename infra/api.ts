@@ -1,4 +1,4 @@
-import { Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Lazy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -13,12 +13,12 @@ import {
 import { InterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
 import { AnyPrincipal, ArnPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { HTTP_METHOD, PATH_PARAMETERS, RESOURCE_PATH, STAGE_NAME } from '../api/resource.ts';
-import { LOG_RETENTION } from './function.ts';
 import { addGatewayResponses } from './gateway-responses.ts';
+import { retainedLogGroup } from './logs.ts';
 import type { Settings } from './settings.ts';
 
 /** The method's path with each `{parameter}` as `*`, as IAM resources and the resource policy need it. */
@@ -74,10 +74,7 @@ export class CryptogramApi extends Construct {
   constructor(scope: Construct, id: string, { settings, target }: CryptogramApiProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: LOG_RETENTION,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.accessLogs = retainedLogGroup(this, 'AccessLogs');
     const { endpoint } = settings;
     const vpcEndpointIds = endpoint === 'regional' ? [] : [...endpoint.vpcEndpointIds];
 
@@ -124,10 +121,8 @@ export class CryptogramApi extends Construct {
 
     // API Gateway would create this group itself, kept forever; owning it gives it our retention. It must exist
     // before the stage can log into it.
-    const executionLogs = new LogGroup(this, 'ExecutionLogs', {
+    const executionLogs = retainedLogGroup(this, 'ExecutionLogs', {
       logGroupName: `API-Gateway-Execution-Logs_${api.restApiId}/${STAGE_NAME}`,
-      retention: LOG_RETENTION,
-      removalPolicy: RemovalPolicy.RETAIN,
     });
     api.deploymentStage.node.addDependency(executionLogs);
     this.executionLogs = executionLogs;

@@ -1,4 +1,4 @@
-import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
 import { type Alarm, type IMetric, MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import {
@@ -7,15 +7,15 @@ import {
   LambdaDeploymentGroup,
   TrafficRouting,
 } from 'aws-cdk-lib/aws-codedeploy';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { STAGE_NAME } from '../api/resource.ts';
 import { METRIC_DIMENSION, METRIC_NAMESPACE, VERSION_DIMENSION, VERSION_METRIC } from '../lambda/telemetry.ts';
 import { runbookAlarm } from './alarms.ts';
-import { bundledFunction, ROOT } from './bundling.ts';
-import { type CryptogramFunction, LIVE_ALIAS, LOG_RETENTION } from './function.ts';
+import { type BundledFunction, bundledFunction, ROOT } from './bundling.ts';
+import { type CryptogramFunction, LIVE_ALIAS } from './function.ts';
 import { type Probe, probeEnvironment, TARGET_VERSION_ENV } from './functions/probe.ts';
 import type { ReleaseSettings } from './settings.ts';
 
@@ -168,11 +168,9 @@ export class Release extends Construct {
       this.serverErrorRate,
     ];
 
-    this.preTrafficCheckLogs = new LogGroup(this, 'PreTrafficCheckLogs', {
-      retention: LOG_RETENTION,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.preTrafficCheck = this.preTrafficCheckFunction(target, probe, this.preTrafficCheckLogs);
+    const hook = this.preTrafficCheckFunction(target, probe);
+    this.preTrafficCheck = hook.function;
+    this.preTrafficCheckLogs = hook.logGroup;
 
     this.deploymentGroup = new LambdaDeploymentGroup(this, 'DeploymentGroup', {
       alias: target.alias,
@@ -217,36 +215,25 @@ export class Release extends Construct {
     });
   }
 
-  private preTrafficCheckFunction(
-    { function: fn, version }: CryptogramFunction,
-    probe: Probe,
-    logGroup: LogGroup,
-  ): NodejsFunction {
-    const role = new Role(this, 'PreTrafficCheckRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Pre-traffic check: invoke the version under release, report to CodeDeploy, write its logs',
-    });
-    logGroup.grantWrite(role);
-    // Every published version of the one function, by a pattern that stays the same from release to release:
-    // a grant naming the version would change the policy on every release and race IAM's propagation against
-    // CodeDeploy calling the hook. The alias and $LATEST are denied: a probe through them would test the
-    // version callers already have.
-    role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${fn.functionArn}:*`] }),
-    );
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        effect: Effect.DENY,
-        actions: ['lambda:InvokeFunction'],
-        resources: [`${fn.functionArn}:${LIVE_ALIAS}`, `${fn.functionArn}:$LATEST`],
-      }),
-    );
+  private preTrafficCheckFunction({ function: fn, version }: CryptogramFunction, probe: Probe): BundledFunction {
     const check = bundledFunction(this, 'PreTrafficCheck', {
+      ids: { role: 'PreTrafficCheckRole', logs: 'PreTrafficCheckLogs' },
+      roleDescription: 'Pre-traffic check: invoke the version under release, report to CodeDeploy, write its logs',
+      // Every published version of the one function, by a pattern that stays the same from release to release:
+      // a grant naming the version would change the policy on every release and race IAM's propagation against
+      // CodeDeploy calling the hook. The alias and $LATEST are denied: a probe through them would test the
+      // version callers already have.
+      statements: [
+        new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${fn.functionArn}:*`] }),
+        new PolicyStatement({
+          effect: Effect.DENY,
+          actions: ['lambda:InvokeFunction'],
+          resources: [`${fn.functionArn}:${LIVE_ALIAS}`, `${fn.functionArn}:$LATEST`],
+        }),
+      ],
       entry: `${ROOT}infra/functions/pre-traffic-check.ts`,
       memorySize: 256,
       timeout: PRE_TRAFFIC_CHECK_TIMEOUT,
-      role,
-      logGroup,
       description:
         `Pre-traffic check of ${fn.node.path}: an invalid id must get the 400 JSON answer, ` +
         "the probe ids Cashfree's answer for an unknown card",
@@ -258,18 +245,14 @@ export class Release extends Construct {
       },
     });
 
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping; AWS requires "*".',
-    });
     const functionId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement);
-    Validations.of(role).acknowledge({
+    Validations.of(check.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${functionId}.Arn>:*]`,
       reason:
         'The versions of the one cryptogram function, by a pattern stable across releases; its live alias and ' +
         '$LATEST are denied in the same policy, so only published versions can be invoked.',
     });
-    Validations.of(check).acknowledge({
+    Validations.of(check.function).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:
         'CodeDeploy invokes the hook and waits for its status report; a lost invocation fails the deployment ' +
