@@ -131,7 +131,7 @@ export class Heartbeat extends Construct {
       'execute-api',
       shown(stack.region, 'Region'),
       shown(stack.account, 'AccountId'),
-      `<${stack.getLogicalId(api.api.node.defaultChild as CfnElement)}>/v1/GET/customers/*/instruments/*/cryptogram`,
+      `<${stack.getLogicalId(api.restApi.node.defaultChild as CfnElement)}>/v1/GET/customers/*/instruments/*/cryptogram`,
     ].join(':');
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${methodArn}]`,

@@ -26,7 +26,7 @@ export interface MonitoringProps {
   settings: Pick<Settings, 'reservedConcurrency' | 'provisionedConcurrency' | 'alarmActionArn' | 'release'>;
   function: IFunction;
   alias: Alias;
-  api: RestApi;
+  restApi: RestApi;
   accessLogs: ILogGroup;
   /** Its alarm and metrics join the dashboard; absent where the environment runs no heartbeat. */
   heartbeat?: Heartbeat | undefined;
@@ -53,7 +53,7 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    const { settings, function: fn, alias, api, accessLogs, heartbeat } = props;
+    const { settings, function: fn, alias, restApi, accessLogs, heartbeat } = props;
     const period = Duration.minutes(5);
     const serviceMetric = (metricName: string, statistic = 'Sum'): Metric =>
       new Metric({
@@ -63,7 +63,7 @@ export class Monitoring extends Construct {
         statistic,
         period,
       });
-    const stage = api.deploymentStage;
+    const stage = restApi.deploymentStage;
 
     // API Gateway publishes no metric for its own throttling; the access log records each one.
     new MetricFilter(this, 'ApiThrottledFilter', {
@@ -77,7 +77,7 @@ export class Monitoring extends Construct {
     const apiThrottled = new Metric({
       namespace: METRIC_NAMESPACE,
       metricName: API_THROTTLED_METRIC,
-      dimensionsMap: { ApiId: api.restApiId },
+      dimensionsMap: { ApiId: restApi.restApiId },
       statistic: 'Sum',
       period,
     });
