@@ -23,13 +23,13 @@ import { retainedLogGroup } from './logs.ts';
 import type { Settings } from './settings.ts';
 
 /** The method's path with each `{parameter}` as `*`, as IAM resources and the resource policy need it. */
-export const RESOURCE_PATTERN = RESOURCE_PATH.replace(/\{[^}]+\}/g, '*');
+const RESOURCE_PATTERN = RESOURCE_PATH.replace(/\{[^}]+\}/g, '*');
 
 /**
  * Fields of the JSON access log. `apiRequestId`, `awsRequestId` and the trace id are also in the function's
  * log line, so one Logs Insights query follows a request through both groups (docs/runbook.md).
  */
-export const ACCESS_LOG_FIELDS = {
+const ACCESS_LOG_FIELDS = {
   apiRequestId: AccessLogField.contextRequestId(),
   extendedRequestId: AccessLogField.contextExtendedRequestId(),
   awsRequestId: '$context.integration.requestId',

@@ -49,7 +49,7 @@ let esbuildChecked = false;
  * Fails the synth with one line when esbuild cannot run. Without this, CDK would switch to Docker bundling by
  * itself (`forceDockerBundling: false` does not stop it), which needs Docker, the network and another esbuild.
  */
-export function assertEsbuildRuns(): void {
+function assertEsbuildRuns(): void {
   if (esbuildChecked) return;
   const problem = esbuildProblem(ROOT);
   if (problem)

@@ -15,7 +15,7 @@ import { HEARTBEAT_ENV, HEARTBEAT_METRIC, probeEnvironment } from './functions/p
 import type { Settings } from './settings.ts';
 
 /** Above the client's 8 s timeout (infra/functions/heartbeat.ts), so a slow answer is reported, not cut off. */
-export const HEARTBEAT_FUNCTION_TIMEOUT = Duration.seconds(15);
+const HEARTBEAT_FUNCTION_TIMEOUT = Duration.seconds(15);
 
 export interface HeartbeatProps {
   settings: Pick<Settings, 'probe' | 'heartbeat' | 'alarmActionArn'>;

@@ -20,7 +20,7 @@ import { minimumRequests } from './release.ts';
 import { type Settings, shiftMinutes } from './settings.ts';
 
 /** Metric the access log's metric filter counts: requests API Gateway refused as throttled. */
-export const API_THROTTLED_METRIC = 'ApiThrottled';
+const API_THROTTLED_METRIC = 'ApiThrottled';
 
 export interface MonitoringProps {
   settings: Pick<Settings, 'reservedConcurrency' | 'provisionedConcurrency' | 'alarmActionArn' | 'release'>;
@@ -42,7 +42,7 @@ interface AlarmSpec {
 }
 
 /** The share of the live alias's calls that overflowed the warm instances, per 5 minutes, that matters. */
-export const SPILLOVER_SHARE = 0.1;
+const SPILLOVER_SHARE = 0.1;
 // CloudWatch evaluates at most a day of periods.
 const MAX_PERIODS_IN_A_DAY = 288;
 

@@ -20,9 +20,9 @@ import { type Probe, probeEnvironment, TARGET_VERSION_ENV } from './functions/pr
 import type { ReleaseSettings } from './settings.ts';
 
 /** The share of the new version's answers (or Cashfree calls) failing, per minute, that rolls a release back. */
-export const NEW_VERSION_FAILURE_SHARE = 0.2;
+const NEW_VERSION_FAILURE_SHARE = 0.2;
 /** The hook function's timeout: the check's own 40 s budget plus its report to CodeDeploy. */
-export const PRE_TRAFFIC_CHECK_TIMEOUT = Duration.seconds(60);
+const PRE_TRAFFIC_CHECK_TIMEOUT = Duration.seconds(60);
 
 /**
  * Requests a minute needs before its share counts: the fewest for which one failure alone stays below the
