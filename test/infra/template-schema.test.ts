@@ -2,7 +2,7 @@ import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec';
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentName } from '../../infra/environments.ts';
 import type { EnvironmentSettings } from '../../infra/settings.ts';
-import { synthesize } from './synth.ts';
+import { PRIVATE_API, synthesize } from './synth.ts';
 import { checkTemplate, type ProblemKind } from './template-schema.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template is untyped JSON.
@@ -14,21 +14,7 @@ const SHAPES: Array<[string, EnvironmentName, Partial<EnvironmentSettings>]> = [
   ['dev', 'dev', {}],
   ['staging', 'staging', {}],
   ['prod', 'prod', {}],
-  [
-    'staging behind a private endpoint, its heartbeat in the VPC',
-    'staging',
-    {
-      endpoint: { vpcEndpointIds: ['vpce-0123456789abcdef0'] },
-      heartbeat: {
-        enabled: true,
-        vpc: {
-          subnetIds: ['subnet-0123456789abcdef0'],
-          securityGroupIds: ['sg-0123456789abcdef0'],
-          vpcEndpointId: 'vpce-0123456789abcdef0',
-        },
-      },
-    },
-  ],
+  ['staging behind a private endpoint, its heartbeat in the VPC', 'staging', PRIVATE_API],
   [
     'staging behind a WAF web ACL',
     'staging',
