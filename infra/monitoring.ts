@@ -12,7 +12,14 @@ import {
 import type { Alias, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { METRIC, METRIC_DIMENSION, METRIC_NAMESPACE, VERSION_DIMENSION, VERSION_METRIC } from '../lambda/telemetry.ts';
+import {
+  METRIC,
+  METRIC_DIMENSION,
+  METRIC_NAMESPACE,
+  OUTCOME_METRIC,
+  VERSION_DIMENSION,
+  VERSION_METRIC,
+} from '../lambda/telemetry.ts';
 import { runbookAlarm } from './alarms.ts';
 import { FUNCTION_TIMEOUT } from './function.ts';
 import type { Heartbeat } from './heartbeat.ts';
@@ -272,17 +279,7 @@ export class Monitoring extends Construct {
         [
           new GraphWidget({
             title: 'Cashfree outcomes',
-            left: [
-              METRIC.upstreamSuccess,
-              METRIC.upstreamClientError,
-              METRIC.upstreamAuthRejected,
-              METRIC.upstreamRateLimited,
-              METRIC.upstreamServerError,
-              METRIC.upstreamInvalidResponse,
-              METRIC.upstreamTimeout,
-              METRIC.upstreamNetworkError,
-              METRIC.upstreamRetries,
-            ].map((name) => serviceMetric(name)),
+            left: [...Object.values(OUTCOME_METRIC), METRIC.upstreamRetries].map((name) => serviceMetric(name)),
           }),
           new GraphWidget({
             title: 'Function, concurrency and credentials',
