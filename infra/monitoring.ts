@@ -12,18 +12,11 @@ import {
 import type { Alias, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import {
-  METRIC,
-  METRIC_DIMENSION,
-  METRIC_NAMESPACE,
-  OUTCOME_METRIC,
-  VERSION_DIMENSION,
-  VERSION_METRIC,
-} from '../lambda/telemetry.ts';
+import { METRIC, METRIC_DIMENSION, METRIC_NAMESPACE, OUTCOME_METRIC, VERSION_METRIC } from '../lambda/telemetry.ts';
 import { runbookAlarm } from './alarms.ts';
 import { FUNCTION_TIMEOUT } from './function.ts';
 import type { Heartbeat } from './heartbeat.ts';
-import { minimumRequests } from './release.ts';
+import { minimumRequests, perVersionShare } from './release.ts';
 import { type Settings, shiftMinutes } from './settings.ts';
 
 /** Metric the access log's metric filter counts: requests API Gateway refused as throttled. */
@@ -234,16 +227,6 @@ export class Monitoring extends Construct {
       });
     }
 
-    // One line per published version that had traffic, found by search: the version numbers change with every
-    // release, and during a canary the two versions' shares side by side show which one fails.
-    const perVersionShare = (metricName: string, label: string): MathExpression =>
-      new MathExpression({
-        label,
-        expression: `SEARCH('{${METRIC_NAMESPACE},${METRIC_DIMENSION},${VERSION_DIMENSION}} MetricName="${metricName}" ${METRIC_DIMENSION}="${fn.functionName}"', 'Average', 60)`,
-        usingMetrics: {},
-        period: Duration.minutes(1),
-      });
-
     const shownAlarms = [...(heartbeat ? [heartbeat.alarm] : []), ...Object.values(this.alarms)];
     this.dashboard = new Dashboard(this, 'Dashboard', {
       widgets: [
@@ -295,8 +278,8 @@ export class Monitoring extends Construct {
           new GraphWidget({
             title: 'Per version: share of 5xx answers and of failed Cashfree calls (release alarms at 0.2)',
             left: [
-              perVersionShare(VERSION_METRIC.serverErrorAnswer, '5xx share'),
-              perVersionShare(VERSION_METRIC.upstreamFailure, 'Cashfree failure share'),
+              perVersionShare(fn.functionName, VERSION_METRIC.serverErrorAnswer, '5xx share'),
+              perVersionShare(fn.functionName, VERSION_METRIC.upstreamFailure, 'Cashfree failure share'),
             ],
             leftYAxis: { min: 0, max: 1 },
             width: 24,

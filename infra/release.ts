@@ -40,6 +40,19 @@ function guardedShare(label: string, requests: IMetric, failures: IMetric, thres
   });
 }
 
+/**
+ * One line per published version of the function that had traffic, found by search: the version numbers change
+ * with every release, and during a canary the two versions' shares side by side show which one fails.
+ */
+export function perVersionShare(functionName: string, metricName: string, label: string): MathExpression {
+  return new MathExpression({
+    label,
+    expression: `SEARCH('{${METRIC_NAMESPACE},${METRIC_DIMENSION},${VERSION_DIMENSION}} MetricName="${metricName}" ${METRIC_DIMENSION}="${functionName}"', 'Average', 60)`,
+    usingMetrics: {},
+    period: Duration.minutes(1),
+  });
+}
+
 export interface ReleaseProps {
   target: CryptogramFunction;
   release: ReleaseSettings;
