@@ -1,4 +1,4 @@
-import { Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Lazy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -8,27 +8,28 @@ import {
   LogGroupLogDestination,
   MethodLoggingLevel,
   RequestValidator,
+  ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { InterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
 import { AnyPrincipal, ArnPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { GATEWAY_REFUSALS, type GatewayRefusal } from '../api/gateway-responses.ts';
 import { HTTP_METHOD, PATH_PARAMETERS, RESOURCE_PATH, STAGE_NAME } from '../api/resource.ts';
-import { LOG_RETENTION } from './function.ts';
-import { addGatewayResponses } from './gateway-responses.ts';
+import { retainedLogGroup } from './logs.ts';
 import type { Settings } from './settings.ts';
 
 /** The method's path with each `{parameter}` as `*`, as IAM resources and the resource policy need it. */
-export const RESOURCE_PATTERN = RESOURCE_PATH.replace(/\{[^}]+\}/g, '*');
+const RESOURCE_PATTERN = RESOURCE_PATH.replace(/\{[^}]+\}/g, '*');
 
 /**
  * Fields of the JSON access log. `apiRequestId`, `awsRequestId` and the trace id are also in the function's
  * log line, so one Logs Insights query follows a request through both groups (docs/runbook.md).
  */
-export const ACCESS_LOG_FIELDS = {
+const ACCESS_LOG_FIELDS = {
   apiRequestId: AccessLogField.contextRequestId(),
   extendedRequestId: AccessLogField.contextExtendedRequestId(),
   awsRequestId: '$context.integration.requestId',
@@ -63,7 +64,7 @@ export interface CryptogramApiProps {
 
 /** The REST API: one IAM-authorised GET, its resource policy, stage, logs and API Gateway's own answers. */
 export class CryptogramApi extends Construct {
-  readonly api: RestApi;
+  readonly restApi: RestApi;
   readonly accessLogs: LogGroup;
   readonly executionLogs: LogGroup;
   /** The resource policy's Allow, which `admit` extends. */
@@ -74,10 +75,7 @@ export class CryptogramApi extends Construct {
   constructor(scope: Construct, id: string, { settings, target }: CryptogramApiProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: LOG_RETENTION,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.accessLogs = retainedLogGroup(this, 'AccessLogs');
     const { endpoint } = settings;
     const vpcEndpointIds = endpoint === 'regional' ? [] : [...endpoint.vpcEndpointIds];
 
@@ -118,16 +116,14 @@ export class CryptogramApi extends Construct {
         tracingEnabled: true,
       },
     });
-    this.api = api;
+    this.restApi = api;
     // CDK's own URL output ends in a slash and sits beside BaseUrl: one output says where the client points.
     api.node.tryRemoveChild('Endpoint');
 
     // API Gateway would create this group itself, kept forever; owning it gives it our retention. It must exist
     // before the stage can log into it.
-    const executionLogs = new LogGroup(this, 'ExecutionLogs', {
+    const executionLogs = retainedLogGroup(this, 'ExecutionLogs', {
       logGroupName: `API-Gateway-Execution-Logs_${api.restApiId}/${STAGE_NAME}`,
-      retention: LOG_RETENTION,
-      removalPolicy: RemovalPolicy.RETAIN,
     });
     api.deploymentStage.node.addDependency(executionLogs);
     this.executionLogs = executionLogs;
@@ -183,13 +179,13 @@ export class CryptogramApi extends Construct {
 
   /** The `execute-api:Invoke` resource a caller's IAM policy grants. */
   get methodArnPattern(): string {
-    return this.api.arnForExecuteApi(HTTP_METHOD, RESOURCE_PATTERN, STAGE_NAME);
+    return this.restApi.arnForExecuteApi(HTTP_METHOD, RESOURCE_PATTERN, STAGE_NAME);
   }
 
   /** The stage URL the client takes: `https://{api-id}.execute-api.{region}.amazonaws.com/v1`, no trailing slash. */
   get baseUrl(): string {
     const stack = Stack.of(this);
-    return `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE_NAME}`;
+    return `https://${this.restApi.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE_NAME}`;
   }
 
   /**
@@ -198,7 +194,7 @@ export class CryptogramApi extends Construct {
    */
   endpointBaseUrl(vpcEndpointId: string): string {
     const stack = Stack.of(this);
-    return `https://${this.api.restApiId}-${vpcEndpointId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE_NAME}`;
+    return `https://${this.restApi.restApiId}-${vpcEndpointId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE_NAME}`;
   }
 
   /** Lets one more principal (a role of this stack) through the resource policy: its Allow, spared by its Deny. */
@@ -250,4 +246,30 @@ function resourcePolicy(stack: Stack, principals: readonly string[], vpcEndpoint
     );
   }
   return { document: new PolicyDocument({ statements }), allow, spared };
+}
+
+// The two catch-alls cover many statuses (404, 413, 502, ...): forcing one status on them would lie.
+const KEEPS_ITS_OWN_STATUS = new Set(['DEFAULT_4XX', 'DEFAULT_5XX']);
+
+// API Gateway's own refusals, answered like the function: `{ "message", "code", "requestId" }` with a lower-case
+// code, JSON and `no-store`. API Gateway documents gateway-response headers mapped only from `method.request.*`
+// values and quoted literals, and `$context` variables in the body template; so its request id goes in the body
+// (`$context.requestId`), and in the `x-amzn-RequestId` header API Gateway adds to every answer by itself. No
+// `x-request-id` here: that header is the function's (contract §1).
+function addGatewayResponses(api: RestApi): void {
+  for (const [name, refusal] of Object.entries(GATEWAY_REFUSALS) as Array<[string, GatewayRefusal]>) {
+    api.addGatewayResponse(`${name}Response`, {
+      type: ResponseType.of(refusal.type),
+      statusCode: KEEPS_ITS_OWN_STATUS.has(refusal.type) ? undefined : String(refusal.status),
+      responseHeaders: {
+        'content-type': "'application/json'",
+        'cache-control': "'no-store'",
+        ...(refusal.retryAfterSeconds !== undefined && { 'retry-after': `'${refusal.retryAfterSeconds}'` }),
+      },
+      templates: {
+        // messageString is API Gateway's message already quoted as a JSON string; the request id is a plain token.
+        'application/json': `{"message":$context.error.messageString,"code":"${refusal.code}","requestId":"$context.requestId"}`,
+      },
+    });
+  }
 }

@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Validations } from 'aws-cdk-lib';
+import { type IManagedPolicy, type PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import {
   type BundlingOptions,
@@ -10,7 +12,9 @@ import {
   type NodejsFunctionProps,
   OutputFormat,
 } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { retainedLogGroup } from './logs.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -45,7 +49,7 @@ let esbuildChecked = false;
  * Fails the synth with one line when esbuild cannot run. Without this, CDK would switch to Docker bundling by
  * itself (`forceDockerBundling: false` does not stop it), which needs Docker, the network and another esbuild.
  */
-export function assertEsbuildRuns(): void {
+function assertEsbuildRuns(): void {
   if (esbuildChecked) return;
   const problem = esbuildProblem(ROOT);
   if (problem)
@@ -53,15 +57,46 @@ export function assertEsbuildRuns(): void {
   esbuildChecked = true;
 }
 
-export interface BundledFunctionProps extends Omit<NodejsFunctionProps, 'bundling'> {
+export interface BundledFunctionProps extends Omit<NodejsFunctionProps, 'bundling' | 'role' | 'logGroup'> {
   entry: string;
   bundling?: Omit<BundlingOptions, 'format' | 'target' | 'forceDockerBundling'>;
+  /** What the function's role is for, as IAM shows it. */
+  roleDescription: string;
+  /** What the role may do besides writing the log group and sending traces. */
+  statements?: PolicyStatement[];
+  managedPolicies?: IManagedPolicy[];
+  /** Why the role may act on `*`, where more than X-Ray's two calls need it. */
+  wildcardReason?: string;
+  /** The ids of the role and the log group beside the function's: `Role` and `Logs` unless said. */
+  ids?: { role: string; logs: string };
 }
 
-/** A Node 24 arm64 function bundled as minified ESM by the project's own esbuild, logging JSON, traced. */
-export function bundledFunction(scope: Construct, id: string, props: BundledFunctionProps): NodejsFunction {
+export interface BundledFunction {
+  function: NodejsFunction;
+  role: Role;
+  logGroup: LogGroup;
+}
+
+const XRAY_WILDCARD_REASON =
+  'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping; AWS requires "*".';
+
+/**
+ * A Node 24 arm64 function bundled as minified ESM by the project's own esbuild, logging JSON to a log group of
+ * its own, traced, with a role of its own instead of AWSLambdaBasicExecutionRole: it may write to that one log
+ * group only, and send X-Ray traces.
+ */
+export function bundledFunction(scope: Construct, id: string, props: BundledFunctionProps): BundledFunction {
   assertEsbuildRuns();
-  return new NodejsFunction(scope, id, {
+  const { roleDescription, statements = [], managedPolicies, wildcardReason, ids, ...functionProps } = props;
+  const logGroup = retainedLogGroup(scope, ids?.logs ?? 'Logs');
+  const role = new Role(scope, ids?.role ?? 'Role', {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: roleDescription,
+    managedPolicies,
+  });
+  logGroup.grantWrite(role);
+  for (const statement of statements) role.addToPrincipalPolicy(statement);
+  const fn = new NodejsFunction(scope, id, {
     handler: 'handler',
     projectRoot: ROOT,
     depsLockFilePath: `${ROOT}package-lock.json`,
@@ -69,7 +104,9 @@ export function bundledFunction(scope: Construct, id: string, props: BundledFunc
     architecture: Architecture.ARM_64,
     loggingFormat: LoggingFormat.JSON,
     tracing: Tracing.ACTIVE,
-    ...props,
+    role,
+    logGroup,
+    ...functionProps,
     bundling: {
       format: OutputFormat.ESM,
       target: 'node24',
@@ -81,4 +118,9 @@ export function bundledFunction(scope: Construct, id: string, props: BundledFunc
       forceDockerBundling: false,
     },
   });
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: wildcardReason ?? XRAY_WILDCARD_REASON,
+  });
+  return { function: fn, role, logGroup };
 }

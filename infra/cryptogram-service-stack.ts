@@ -17,7 +17,7 @@ export interface CryptogramServiceStackProps extends StackProps {
 /** One environment of the service: credentials, the function and its release, the API, and monitoring. */
 export class CryptogramServiceStack extends Stack {
   readonly credentials: Credentials;
-  readonly service: CryptogramFunction;
+  readonly cryptogramFunction: CryptogramFunction;
   readonly api: CryptogramApi;
   readonly monitoring: Monitoring;
   readonly release: Release;
@@ -42,28 +42,28 @@ export class CryptogramServiceStack extends Stack {
     this.egress = settings.egress
       ? new FixedEgress(this, 'Egress', { egress: settings.egress, secret: this.credentials.secret })
       : undefined;
-    this.service = new CryptogramFunction(this, 'Function', {
+    this.cryptogramFunction = new CryptogramFunction(this, 'Function', {
       settings,
       credentials: this.credentials,
       egress: this.egress,
     });
-    this.api = new CryptogramApi(this, 'Api', { settings, target: this.service.alias });
+    this.api = new CryptogramApi(this, 'Api', { settings, target: this.cryptogramFunction.alias });
     this.heartbeat = settings.heartbeat.enabled
-      ? new Heartbeat(this, 'Heartbeat', { settings, api: this.api, target: this.service.function })
+      ? new Heartbeat(this, 'Heartbeat', { settings, api: this.api, target: this.cryptogramFunction.function })
       : undefined;
     this.monitoring = new Monitoring(this, 'Monitoring', {
       settings,
-      function: this.service.function,
-      alias: this.service.alias,
-      api: this.api.api,
+      function: this.cryptogramFunction.function,
+      alias: this.cryptogramFunction.alias,
+      restApi: this.api.restApi,
       accessLogs: this.api.accessLogs,
       heartbeat: this.heartbeat,
     });
     this.release = new Release(this, 'Release', {
-      target: this.service,
+      target: this.cryptogramFunction,
       release: settings.release,
       probe: settings.probe,
-      stage: this.api.api.deploymentStage,
+      stage: this.api.restApi.deploymentStage,
       alarmActionArn: settings.alarmActionArn,
     });
 
@@ -72,14 +72,14 @@ export class CryptogramServiceStack extends Stack {
     output('BaseUrl', this.api.baseUrl, 'Stage URL the client takes as baseUrl (createCryptogramClient)');
     output(
       'InvokeUrl',
-      this.api.api.urlForPath(RESOURCE_PATH),
+      this.api.restApi.urlForPath(RESOURCE_PATH),
       'The method URL with {customer_id} and {instrument_id} placeholders, GET, SigV4-signed; not a base URL: ' +
         'the client takes BaseUrl',
     );
     output('MethodArnPattern', this.api.methodArnPattern, 'Resource for execute-api:Invoke in a caller IAM policy');
     output('SecretArn', this.credentials.secret.secretArn, 'Put {"client_id","client_secret"} here');
-    output('FunctionName', this.service.function.functionName);
-    output('LiveAlias', this.service.alias.functionArn, 'What the API invokes');
+    output('FunctionName', this.cryptogramFunction.function.functionName);
+    output('LiveAlias', this.cryptogramFunction.alias.functionArn, 'What the API invokes');
     output(
       'DeploymentGroup',
       this.release.deploymentGroup.deploymentGroupName,
@@ -91,7 +91,7 @@ export class CryptogramServiceStack extends Stack {
       `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
       'The service dashboard: alarms, API, Cashfree, per-version shares and the heartbeat',
     );
-    output('FunctionLogGroup', this.service.logGroup.logGroupName, "The function's one JSON line per call");
+    output('FunctionLogGroup', this.cryptogramFunction.logGroup.logGroupName, "The function's one JSON line per call");
     output('AccessLogGroup', this.api.accessLogs.logGroupName, "API Gateway's access log");
     output('ExecutionLogGroup', this.api.executionLogs.logGroupName, "API Gateway's execution log (errors only)");
     output('PreTrafficCheckLogGroup', this.release.preTrafficCheckLogs.logGroupName, 'One line per release verdict');

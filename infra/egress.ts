@@ -1,4 +1,4 @@
-import { Fn, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { Fn, Stack, Tags } from 'aws-cdk-lib';
 import {
   CfnEIP,
   FlowLogDestination,
@@ -14,10 +14,10 @@ import {
   Vpc,
 } from 'aws-cdk-lib/aws-ec2';
 import { AnyPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { LOG_RETENTION } from './function.ts';
+import { retainedLogGroup } from './logs.ts';
 
 /**
  * A fixed outgoing address for Cashfree's IP allow-list: the availability zones the function runs in, each with
@@ -75,7 +75,7 @@ export class FixedEgress extends Construct {
       ],
     });
 
-    this.flowLogs = new LogGroup(this, 'FlowLogs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.RETAIN });
+    this.flowLogs = retainedLogGroup(this, 'FlowLogs');
     this.vpc.addFlowLog('FlowLog', {
       destination: FlowLogDestination.toCloudWatchLogs(this.flowLogs),
       trafficType: FlowLogTrafficType.ALL,

@@ -4,14 +4,14 @@ import type { BuildOptions, Metafile } from 'esbuild';
 import { type BundledFunctionProps, ROOT } from './bundling.ts';
 
 /** The cryptogram function's entry point, relative to the project root. */
-export const FUNCTION_ENTRY = 'lambda/handler.ts';
+const FUNCTION_ENTRY = 'lambda/handler.ts';
 
 /**
  * The cryptogram function's esbuild options, in esbuild's own terms: the bench and the tests build the
  * deployed bundle with them (working directory the project root, as CDK runs esbuild), and the stack gets the
  * same options as CDK's `bundling` below. A test holds the synthesized asset byte-identical to this build.
  */
-export const FUNCTION_ESBUILD = {
+const FUNCTION_ESBUILD = {
   bundle: true,
   platform: 'node',
   // Every function's format and target come from bundledFunction (infra/bundling.ts); the synth test holds

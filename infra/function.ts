@@ -1,9 +1,9 @@
 import { dirname, join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias, type CfnAlias, type IVersion } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambda/config.ts';
 import { bundledFunction, ROOT } from './bundling.ts';
@@ -15,7 +15,6 @@ import type { Settings } from './settings.ts';
 export { ROOT };
 // A backstop well above the function's own 5 s request budget, and below API Gateway's 29 s integration limit.
 export const FUNCTION_TIMEOUT = Duration.seconds(10);
-export const LOG_RETENTION = RetentionDays.ONE_YEAR;
 /** The alias API Gateway invokes and CodeDeploy moves from version to version. */
 export const LIVE_ALIAS = 'live';
 
@@ -45,40 +44,32 @@ export class CryptogramFunction extends Construct {
 
   constructor(scope: Construct, id: string, { settings, credentials, egress }: CryptogramFunctionProps) {
     super(scope, id);
-    this.logGroup = new LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.RETAIN });
-
-    // A role of our own instead of AWSLambdaBasicExecutionRole: it may write to this one log group only.
-    const role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Cryptogram function: write its log group, read its one secret, send X-Ray traces',
+    // What Lambda needs to attach the function to its subnets (the content of AWSLambdaVPCAccessExecutionRole,
+    // which a role of our own does not get by itself).
+    const attachToSubnets = new PolicyStatement({
+      actions: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      resources: ['*'],
     });
-    this.logGroup.grantWrite(role);
-    if (egress) {
-      // What Lambda needs to attach the function to its subnets (the content of AWSLambdaVPCAccessExecutionRole,
-      // which a role of our own does not get by itself).
-      role.addToPrincipalPolicy(
-        new PolicyStatement({
-          actions: [
-            'ec2:CreateNetworkInterface',
-            'ec2:DescribeNetworkInterfaces',
-            'ec2:DescribeSubnets',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
-            'ec2:UnassignPrivateIpAddresses',
-          ],
-          resources: ['*'],
-        }),
-      );
-    }
 
     const { reservedConcurrency, provisionedConcurrency } = settings;
     const mapName = sourceMapArtifact(Stack.of(this).stackName);
-    this.function = bundledFunction(this, 'Handler', {
+    const { function: fn, logGroup } = bundledFunction(this, 'Handler', {
+      roleDescription: 'Cryptogram function: write its log group, read its one secret, send X-Ray traces',
+      statements: egress ? [attachToSubnets] : [],
+      wildcardReason:
+        'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping; AWS requires "*". ' +
+        "With egress on, the same holds for EC2's Describe calls, and Lambda creates the network interfaces " +
+        'under the role with the scope AWSLambdaVPCAccessExecutionRole documents.',
       entry: `${ROOT}lambda/handler.ts`,
       memorySize: 512,
       timeout: FUNCTION_TIMEOUT,
-      role,
-      logGroup: this.logGroup,
       reservedConcurrentExecutions: reservedConcurrency === 'none' ? undefined : reservedConcurrency,
       description: 'Returns a Cashfree network token cryptogram',
       ...(egress && { vpc: egress.vpc, vpcSubnets: egress.subnets, securityGroups: [egress.securityGroup] }),
@@ -102,7 +93,9 @@ export class CryptogramFunction extends Construct {
         },
       },
     });
-    credentials.grantRead(this.function);
+    this.function = fn;
+    this.logGroup = logGroup;
+    credentials.grantRead(fn);
 
     // currentVersion's logical id hashes the code and configuration, so every change publishes a new version.
     this.version = this.function.currentVersion;
@@ -121,13 +114,6 @@ export class CryptogramFunction extends Construct {
       scaling.node.addDependency(this.alias.node.defaultChild as CfnAlias);
     }
 
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping; AWS requires "*". ' +
-        "With egress on, the same holds for EC2's Describe calls, and Lambda creates the network interfaces " +
-        'under the role with the scope AWSLambdaVPCAccessExecutionRole documents.',
-    });
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason: 'Only API Gateway invokes the function, synchronously; there is no async event to dead-letter.',

@@ -1,22 +1,21 @@
-import { type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { type Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { METRIC_DIMENSION, METRIC_NAMESPACE } from '../lambda/telemetry.ts';
+import { runbookAlarm } from './alarms.ts';
 import type { CryptogramApi } from './api.ts';
 import { bundledFunction, ROOT } from './bundling.ts';
-import { LOG_RETENTION } from './function.ts';
 import { HEARTBEAT_ENV, HEARTBEAT_METRIC, probeEnvironment } from './functions/probe.ts';
-import { runbookDescription } from './runbook.ts';
 import type { Settings } from './settings.ts';
 
 /** Above the client's 8 s timeout (infra/functions/heartbeat.ts), so a slow answer is reported, not cut off. */
-export const HEARTBEAT_FUNCTION_TIMEOUT = Duration.seconds(15);
+const HEARTBEAT_FUNCTION_TIMEOUT = Duration.seconds(15);
 
 export interface HeartbeatProps {
   settings: Pick<Settings, 'probe' | 'heartbeat' | 'alarmActionArn'>;
@@ -44,27 +43,16 @@ export class Heartbeat extends Construct {
   constructor(scope: Construct, id: string, { settings, api, target }: HeartbeatProps) {
     super(scope, id);
     const { vpc } = settings.heartbeat;
-    this.logGroup = new LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.RETAIN });
-    this.role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Heartbeat: call the cryptogram API with the probe ids, write its logs',
+    const handler = bundledFunction(this, 'Handler', {
+      roleDescription: 'Heartbeat: call the cryptogram API with the probe ids, write its logs',
       // The network interfaces a function in a VPC needs, as AWS documents them for Lambda.
       managedPolicies: vpc
         ? [ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole')]
         : undefined,
-    });
-    this.logGroup.grantWrite(this.role);
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['execute-api:Invoke'], resources: [api.methodArnPattern] }),
-    );
-    api.admit(this.role.roleArn);
-
-    this.function = bundledFunction(this, 'Handler', {
+      statements: [new PolicyStatement({ actions: ['execute-api:Invoke'], resources: [api.methodArnPattern] })],
       entry: `${ROOT}infra/functions/heartbeat.ts`,
       memorySize: 256,
       timeout: HEARTBEAT_FUNCTION_TIMEOUT,
-      role: this.role,
-      logGroup: this.logGroup,
       description: 'Heartbeat: one signed call with the probe ids through API Gateway, the function and Cashfree',
       environment: {
         [HEARTBEAT_ENV.baseUrl]: vpc ? api.endpointBaseUrl(vpc.vpcEndpointId) : api.baseUrl,
@@ -78,6 +66,10 @@ export class Heartbeat extends Construct {
         externalModules: ['@aws-sdk/*'],
       },
     });
+    this.function = handler.function;
+    this.role = handler.role;
+    this.logGroup = handler.logGroup;
+    api.admit(this.role.roleArn);
     if (vpc) {
       (this.function.node.defaultChild as CfnFunction).vpcConfig = {
         subnetIds: [...vpc.subnetIds],
@@ -119,25 +111,18 @@ export class Heartbeat extends Construct {
     this.latency = metric(HEARTBEAT_METRIC.latency, 'Maximum');
     // Maximum: one good beat in a minute means the chain worked that minute. A minute without a beat is as bad
     // as a failed one: the schedule, the function or its logs broke, and nothing else would notice.
-    this.alarm = new Alarm(this, 'ChainBrokenAlarm', {
+    this.alarm = runbookAlarm(this, 'ChainBroken', {
+      meaning:
+        'The heartbeat failed or was missing for 2 of the last 3 minutes: a payment flow would fail the same way',
       metric: this.success,
       threshold: 1,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
       treatMissingData: TreatMissingData.BREACHING,
-      alarmDescription: runbookDescription(
-        'ChainBroken',
-        'The heartbeat failed or was missing for 2 of the last 3 minutes: a payment flow would fail the same way',
-      ),
+      alarmActionArn: settings.alarmActionArn,
     });
-    const { alarmActionArn } = settings;
-    if (alarmActionArn) this.alarm.addAlarmAction({ bind: () => ({ alarmActionArn }) });
 
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping; AWS requires "*".',
-    });
     // cdk-nag names the resource as the template has it: literals where the stack is pinned, else pseudo params.
     const shown = (value: string, pseudo: string): string => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
     const methodArn = [
@@ -146,7 +131,7 @@ export class Heartbeat extends Construct {
       'execute-api',
       shown(stack.region, 'Region'),
       shown(stack.account, 'AccountId'),
-      `<${stack.getLogicalId(api.api.node.defaultChild as CfnElement)}>/v1/GET/customers/*/instruments/*/cryptogram`,
+      `<${stack.getLogicalId(api.restApi.node.defaultChild as CfnElement)}>/v1/GET/customers/*/instruments/*/cryptogram`,
     ].join(':');
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${methodArn}]`,

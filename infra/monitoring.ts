@@ -1,35 +1,32 @@
 import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
-  Alarm,
+  type Alarm,
   AlarmStatusWidget,
-  ComparisonOperator,
   Dashboard,
   GraphWidget,
-  type IAlarmAction,
   type IMetric,
   MathExpression,
   Metric,
-  TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Alias, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { METRIC, METRIC_DIMENSION, METRIC_NAMESPACE, VERSION_DIMENSION, VERSION_METRIC } from '../lambda/telemetry.ts';
+import { METRIC, METRIC_DIMENSION, METRIC_NAMESPACE, OUTCOME_METRIC, VERSION_METRIC } from '../lambda/telemetry.ts';
+import { runbookAlarm } from './alarms.ts';
 import { FUNCTION_TIMEOUT } from './function.ts';
 import type { Heartbeat } from './heartbeat.ts';
-import { minimumRequests } from './release.ts';
-import { runbookDescription } from './runbook.ts';
+import { minimumRequests, perVersionShare } from './release.ts';
 import { type Settings, shiftMinutes } from './settings.ts';
 
 /** Metric the access log's metric filter counts: requests API Gateway refused as throttled. */
-export const API_THROTTLED_METRIC = 'ApiThrottled';
+const API_THROTTLED_METRIC = 'ApiThrottled';
 
 export interface MonitoringProps {
   settings: Pick<Settings, 'reservedConcurrency' | 'provisionedConcurrency' | 'alarmActionArn' | 'release'>;
   function: IFunction;
   alias: Alias;
-  api: RestApi;
+  restApi: RestApi;
   accessLogs: ILogGroup;
   /** Its alarm and metrics join the dashboard; absent where the environment runs no heartbeat. */
   heartbeat?: Heartbeat | undefined;
@@ -45,7 +42,7 @@ interface AlarmSpec {
 }
 
 /** The share of the live alias's calls that overflowed the warm instances, per 5 minutes, that matters. */
-export const SPILLOVER_SHARE = 0.1;
+const SPILLOVER_SHARE = 0.1;
 // CloudWatch evaluates at most a day of periods.
 const MAX_PERIODS_IN_A_DAY = 288;
 
@@ -56,7 +53,7 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    const { settings, function: fn, alias, api, accessLogs, heartbeat } = props;
+    const { settings, function: fn, alias, restApi, accessLogs, heartbeat } = props;
     const period = Duration.minutes(5);
     const serviceMetric = (metricName: string, statistic = 'Sum'): Metric =>
       new Metric({
@@ -66,7 +63,7 @@ export class Monitoring extends Construct {
         statistic,
         period,
       });
-    const stage = api.deploymentStage;
+    const stage = restApi.deploymentStage;
 
     // API Gateway publishes no metric for its own throttling; the access log records each one.
     new MetricFilter(this, 'ApiThrottledFilter', {
@@ -80,7 +77,7 @@ export class Monitoring extends Construct {
     const apiThrottled = new Metric({
       namespace: METRIC_NAMESPACE,
       metricName: API_THROTTLED_METRIC,
-      dimensionsMap: { ApiId: api.restApiId },
+      dimensionsMap: { ApiId: restApi.restApiId },
       statistic: 'Sum',
       period,
     });
@@ -220,29 +217,15 @@ export class Monitoring extends Construct {
     }
 
     const { alarmActionArn } = settings;
-    const alarmAction: IAlarmAction | undefined = alarmActionArn ? { bind: () => ({ alarmActionArn }) } : undefined;
-    for (const spec of specs) {
-      const alarm = new Alarm(this, `${spec.id}Alarm`, {
-        metric: spec.metric,
-        threshold: spec.threshold,
-        evaluationPeriods: spec.periods ?? 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: runbookDescription(spec.id, spec.meaning),
+    for (const { id: alarmId, meaning, metric, threshold, periods } of specs) {
+      this.alarms[alarmId] = runbookAlarm(this, alarmId, {
+        meaning,
+        metric,
+        threshold,
+        evaluationPeriods: periods ?? 1,
+        alarmActionArn,
       });
-      if (alarmAction) alarm.addAlarmAction(alarmAction);
-      this.alarms[spec.id] = alarm;
     }
-
-    // One line per published version that had traffic, found by search: the version numbers change with every
-    // release, and during a canary the two versions' shares side by side show which one fails.
-    const perVersionShare = (metricName: string, label: string): MathExpression =>
-      new MathExpression({
-        label,
-        expression: `SEARCH('{${METRIC_NAMESPACE},${METRIC_DIMENSION},${VERSION_DIMENSION}} MetricName="${metricName}" ${METRIC_DIMENSION}="${fn.functionName}"', 'Average', 60)`,
-        usingMetrics: {},
-        period: Duration.minutes(1),
-      });
 
     const shownAlarms = [...(heartbeat ? [heartbeat.alarm] : []), ...Object.values(this.alarms)];
     this.dashboard = new Dashboard(this, 'Dashboard', {
@@ -279,17 +262,7 @@ export class Monitoring extends Construct {
         [
           new GraphWidget({
             title: 'Cashfree outcomes',
-            left: [
-              METRIC.upstreamSuccess,
-              METRIC.upstreamClientError,
-              METRIC.upstreamAuthRejected,
-              METRIC.upstreamRateLimited,
-              METRIC.upstreamServerError,
-              METRIC.upstreamInvalidResponse,
-              METRIC.upstreamTimeout,
-              METRIC.upstreamNetworkError,
-              METRIC.upstreamRetries,
-            ].map((name) => serviceMetric(name)),
+            left: [...Object.values(OUTCOME_METRIC), METRIC.upstreamRetries].map((name) => serviceMetric(name)),
           }),
           new GraphWidget({
             title: 'Function, concurrency and credentials',
@@ -305,8 +278,8 @@ export class Monitoring extends Construct {
           new GraphWidget({
             title: 'Per version: share of 5xx answers and of failed Cashfree calls (release alarms at 0.2)',
             left: [
-              perVersionShare(VERSION_METRIC.serverErrorAnswer, '5xx share'),
-              perVersionShare(VERSION_METRIC.upstreamFailure, 'Cashfree failure share'),
+              perVersionShare(fn.functionName, VERSION_METRIC.serverErrorAnswer, '5xx share'),
+              perVersionShare(fn.functionName, VERSION_METRIC.upstreamFailure, 'Cashfree failure share'),
             ],
             leftYAxis: { min: 0, max: 1 },
             width: 24,

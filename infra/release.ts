@@ -1,35 +1,28 @@
-import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IMetric,
-  MathExpression,
-  Metric,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { type Alarm, type IMetric, MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   type ILambdaDeploymentConfig,
   LambdaDeploymentConfig,
   LambdaDeploymentGroup,
   TrafficRouting,
 } from 'aws-cdk-lib/aws-codedeploy';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { STAGE_NAME } from '../api/resource.ts';
 import { METRIC_DIMENSION, METRIC_NAMESPACE, VERSION_DIMENSION, VERSION_METRIC } from '../lambda/telemetry.ts';
-import { bundledFunction, ROOT } from './bundling.ts';
-import { type CryptogramFunction, LIVE_ALIAS, LOG_RETENTION } from './function.ts';
+import { runbookAlarm } from './alarms.ts';
+import { type BundledFunction, bundledFunction, ROOT } from './bundling.ts';
+import { type CryptogramFunction, LIVE_ALIAS } from './function.ts';
 import { type Probe, probeEnvironment, TARGET_VERSION_ENV } from './functions/probe.ts';
-import { runbookDescription } from './runbook.ts';
 import type { ReleaseSettings } from './settings.ts';
 
 /** The share of the new version's answers (or Cashfree calls) failing, per minute, that rolls a release back. */
-export const NEW_VERSION_FAILURE_SHARE = 0.2;
+const NEW_VERSION_FAILURE_SHARE = 0.2;
 /** The hook function's timeout: the check's own 40 s budget plus its report to CodeDeploy. */
-export const PRE_TRAFFIC_CHECK_TIMEOUT = Duration.seconds(60);
+const PRE_TRAFFIC_CHECK_TIMEOUT = Duration.seconds(60);
 
 /**
  * Requests a minute needs before its share counts: the fewest for which one failure alone stays below the
@@ -43,6 +36,19 @@ function guardedShare(label: string, requests: IMetric, failures: IMetric, thres
     label: `${label} (0 below ${minimumRequests(threshold)} requests a minute)`,
     expression: `IF(requests >= ${minimumRequests(threshold)}, FILL(failures, 0) / requests, 0)`,
     usingMetrics: { requests, failures },
+    period: Duration.minutes(1),
+  });
+}
+
+/**
+ * One line per published version of the function that had traffic, found by search: the version numbers change
+ * with every release, and during a canary the two versions' shares side by side show which one fails.
+ */
+export function perVersionShare(functionName: string, metricName: string, label: string): MathExpression {
+  return new MathExpression({
+    label,
+    expression: `SEARCH('{${METRIC_NAMESPACE},${METRIC_DIMENSION},${VERSION_DIMENSION}} MetricName="${metricName}" ${METRIC_DIMENSION}="${functionName}"', 'Average', 60)`,
+    usingMetrics: {},
     period: Duration.minutes(1),
   });
 }
@@ -78,7 +84,8 @@ export class Release extends Construct {
     super(scope, id);
     const { function: fn, version } = target;
 
-    this.newVersionErrors = new Alarm(this, 'NewVersionErrorsAlarm', {
+    this.newVersionErrors = runbookAlarm(this, 'NewVersionErrors', {
+      meaning: 'The version being released crashed or timed out',
       metric: new Metric({
         namespace: 'AWS/Lambda',
         metricName: 'Errors',
@@ -93,9 +100,7 @@ export class Release extends Construct {
       }),
       threshold: 1,
       evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription: runbookDescription('NewVersionErrors', 'The version being released crashed or timed out'),
+      alarmActionArn,
     });
 
     // The function's own per-version metrics (lambda/telemetry.ts): each invocation writes 0 or 1, so Sum is the
@@ -113,7 +118,8 @@ export class Release extends Construct {
         period: Duration.minutes(1),
       });
     const shareAlarm = (alarmId: string, metricName: string, label: string, meaning: string): Alarm =>
-      new Alarm(this, `${alarmId}Alarm`, {
+      runbookAlarm(this, alarmId, {
+        meaning,
         metric: guardedShare(
           label,
           versionMetric(metricName, 'SampleCount'),
@@ -123,9 +129,7 @@ export class Release extends Construct {
         threshold: NEW_VERSION_FAILURE_SHARE,
         evaluationPeriods: 2,
         datapointsToAlarm: 2,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: runbookDescription(alarmId, meaning),
+        alarmActionArn,
       });
     this.newVersionServerErrors = shareAlarm(
       'NewVersionServerErrors',
@@ -157,7 +161,8 @@ export class Release extends Construct {
         statistic: 'Sum',
         period: Duration.minutes(1),
       });
-    this.serverErrorRate = new Alarm(this, 'ReleaseServerErrorRateAlarm', {
+    this.serverErrorRate = runbookAlarm(this, 'ReleaseServerErrorRate', {
+      meaning: 'A share of API answers were 5xx',
       metric: guardedShare(
         "The stage's share of 5xx answers",
         stageMetric('Count'),
@@ -167,9 +172,7 @@ export class Release extends Construct {
       threshold: stageThreshold,
       evaluationPeriods: 2,
       datapointsToAlarm: 2,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription: runbookDescription('ReleaseServerErrorRate', 'A share of API answers were 5xx'),
+      alarmActionArn,
     });
     const releaseAlarms = [
       this.newVersionErrors,
@@ -177,15 +180,10 @@ export class Release extends Construct {
       this.newVersionUpstreamFailures,
       this.serverErrorRate,
     ];
-    if (alarmActionArn) {
-      for (const alarm of releaseAlarms) alarm.addAlarmAction({ bind: () => ({ alarmActionArn }) });
-    }
 
-    this.preTrafficCheckLogs = new LogGroup(this, 'PreTrafficCheckLogs', {
-      retention: LOG_RETENTION,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.preTrafficCheck = this.preTrafficCheckFunction(target, probe, this.preTrafficCheckLogs);
+    const hook = this.preTrafficCheckFunction(target, probe);
+    this.preTrafficCheck = hook.function;
+    this.preTrafficCheckLogs = hook.logGroup;
 
     this.deploymentGroup = new LambdaDeploymentGroup(this, 'DeploymentGroup', {
       alias: target.alias,
@@ -230,36 +228,25 @@ export class Release extends Construct {
     });
   }
 
-  private preTrafficCheckFunction(
-    { function: fn, version }: CryptogramFunction,
-    probe: Probe,
-    logGroup: LogGroup,
-  ): NodejsFunction {
-    const role = new Role(this, 'PreTrafficCheckRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Pre-traffic check: invoke the version under release, report to CodeDeploy, write its logs',
-    });
-    logGroup.grantWrite(role);
-    // Every published version of the one function, by a pattern that stays the same from release to release:
-    // a grant naming the version would change the policy on every release and race IAM's propagation against
-    // CodeDeploy calling the hook. The alias and $LATEST are denied: a probe through them would test the
-    // version callers already have.
-    role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${fn.functionArn}:*`] }),
-    );
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        effect: Effect.DENY,
-        actions: ['lambda:InvokeFunction'],
-        resources: [`${fn.functionArn}:${LIVE_ALIAS}`, `${fn.functionArn}:$LATEST`],
-      }),
-    );
+  private preTrafficCheckFunction({ function: fn, version }: CryptogramFunction, probe: Probe): BundledFunction {
     const check = bundledFunction(this, 'PreTrafficCheck', {
+      ids: { role: 'PreTrafficCheckRole', logs: 'PreTrafficCheckLogs' },
+      roleDescription: 'Pre-traffic check: invoke the version under release, report to CodeDeploy, write its logs',
+      // Every published version of the one function, by a pattern that stays the same from release to release:
+      // a grant naming the version would change the policy on every release and race IAM's propagation against
+      // CodeDeploy calling the hook. The alias and $LATEST are denied: a probe through them would test the
+      // version callers already have.
+      statements: [
+        new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${fn.functionArn}:*`] }),
+        new PolicyStatement({
+          effect: Effect.DENY,
+          actions: ['lambda:InvokeFunction'],
+          resources: [`${fn.functionArn}:${LIVE_ALIAS}`, `${fn.functionArn}:$LATEST`],
+        }),
+      ],
       entry: `${ROOT}infra/functions/pre-traffic-check.ts`,
       memorySize: 256,
       timeout: PRE_TRAFFIC_CHECK_TIMEOUT,
-      role,
-      logGroup,
       description:
         `Pre-traffic check of ${fn.node.path}: an invalid id must get the 400 JSON answer, ` +
         "the probe ids Cashfree's answer for an unknown card",
@@ -271,18 +258,14 @@ export class Release extends Construct {
       },
     });
 
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping; AWS requires "*".',
-    });
     const functionId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement);
-    Validations.of(role).acknowledge({
+    Validations.of(check.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${functionId}.Arn>:*]`,
       reason:
         'The versions of the one cryptogram function, by a pattern stable across releases; its live alias and ' +
         '$LATEST are denied in the same policy, so only published versions can be invoked.',
     });
-    Validations.of(check).acknowledge({
+    Validations.of(check.function).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:
         'CodeDeploy invokes the hook and waits for its status report; a lost invocation fails the deployment ' +

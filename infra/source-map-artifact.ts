@@ -8,7 +8,7 @@ import { ROOT } from './bundling.ts';
  * every comment. The moved map names its sources relative to the project root instead, the same on every
  * machine. Run by the bundling's `afterBundling` hook: `node infra/source-map-artifact.ts <bundle dir> <target>`.
  */
-export function moveSourceMap(bundleDir: string, target: string, root = ROOT): void {
+function moveSourceMap(bundleDir: string, target: string, root = ROOT): void {
   const mapFile = join(bundleDir, 'index.mjs.map');
   const map = JSON.parse(readFileSync(mapFile, 'utf8')) as { sources?: string[]; sourceRoot?: string };
   map.sources = (map.sources ?? []).map((source) => relative(root, resolve(bundleDir, source)));

@@ -17,7 +17,7 @@ export const HEARTBEAT_CODES = {
   failed: 'heartbeat_failed',
 } as const;
 
-export interface HeartbeatBeat {
+interface HeartbeatBeat {
   success: boolean;
   status: number | undefined;
   code: string;
@@ -60,7 +60,7 @@ export function heartbeatLine(beat: HeartbeatBeat, functionName: string, timesta
   });
 }
 
-export interface HeartbeatDeps {
+interface HeartbeatDeps {
   client: CryptogramClient | undefined;
   probe: Probe | undefined;
   functionName: string;

@@ -4,7 +4,7 @@ import { HTTP_METHOD, RESOURCE_PATH, STAGE_NAME } from '../../api/resource.ts';
 import { PROBE_ANSWERS, type Probe, type ProbeStatus, readProbe, TARGET_VERSION_ENV } from './probe.ts';
 
 /** What CodeDeploy sends a lifecycle hook. */
-export interface LifecycleEvent {
+interface LifecycleEvent {
   DeploymentId: string;
   LifecycleEventHookExecutionId: string;
 }

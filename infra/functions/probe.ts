@@ -25,7 +25,7 @@ export interface Probe {
   expected: ProbeStatus;
 }
 
-export const PROBE_ENV = {
+const PROBE_ENV = {
   customerId: 'PROBE_CUSTOMER_ID',
   instrumentId: 'PROBE_INSTRUMENT_ID',
   expected: 'PROBE_EXPECTED_STATUS',

@@ -252,31 +252,19 @@ export function parseExpression(text: string): Expression {
     }
     return token;
   };
+  // One precedence level: operands from the next tighter level, joined left to right by these operators.
+  const level = (operators: readonly string[], operand: () => Expression) => (): Expression => {
+    let left = operand();
+    while (operators.includes(peek() ?? '')) {
+      const operator = take() as BinaryOperator;
+      left = { kind: 'binary', operator, left, right: operand() };
+    }
+    return left;
+  };
   // Comparisons bind loosest, then + -, then * /, then unary minus, as in the documented examples.
-  const comparison = (): Expression => {
-    let left = additive();
-    while ((COMPARISON_OPERATORS as readonly string[]).includes(peek() ?? '')) {
-      const operator = take() as BinaryOperator;
-      left = { kind: 'binary', operator, left, right: additive() };
-    }
-    return left;
-  };
-  const additive = (): Expression => {
-    let left = multiplicative();
-    while (peek() === '+' || peek() === '-') {
-      const operator = take() as BinaryOperator;
-      left = { kind: 'binary', operator, left, right: multiplicative() };
-    }
-    return left;
-  };
-  const multiplicative = (): Expression => {
-    let left = unary();
-    while (peek() === '*' || peek() === '/') {
-      const operator = take() as BinaryOperator;
-      left = { kind: 'binary', operator, left, right: unary() };
-    }
-    return left;
-  };
+  const multiplicative = level(['*', '/'], () => unary());
+  const additive = level(['+', '-'], multiplicative);
+  const comparison = level(COMPARISON_OPERATORS, additive);
   const unary = (): Expression => {
     if (peek() === '-') {
       take();

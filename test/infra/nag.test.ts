@@ -10,7 +10,7 @@ import cdkJson from '../../cdk.json' with { type: 'json' };
 import { buildApp } from '../../infra/app.ts';
 import { ENVIRONMENTS, type EnvironmentName } from '../../infra/environments.ts';
 import type { EnvironmentSettings } from '../../infra/settings.ts';
-import { synthesize } from './synth.ts';
+import { PRIVATE_API, synthesize } from './synth.ts';
 
 // Every finding the packs still report, errors and warnings alike, as "severity rule path".
 const findings = (stack: Stack): string[] =>
@@ -44,20 +44,12 @@ const shapes: Array<[string, EnvironmentName, Partial<EnvironmentSettings>]> = [
     'staging, private, imported secret and key, WAF, no account role',
     'staging',
     {
-      endpoint: { vpcEndpointIds: ['vpce-0123456789abcdef0'] },
+      ...PRIVATE_API,
       secretArn: 'arn:aws:secretsmanager:ap-south-1:111111111111:secret:cashfree-AbCdEf',
       kmsKey: { arn: 'arn:aws:kms:ap-south-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
       wafWebAclArn: 'arn:aws:wafv2:ap-south-1:111111111111:regional/webacl/payments/0a1b2c3d',
       createApiGatewayAccountRole: false,
       release: { strategy: 'linear', percent: 25, intervalMinutes: 2 },
-      heartbeat: {
-        enabled: true,
-        vpc: {
-          subnetIds: ['subnet-0123456789abcdef0'],
-          securityGroupIds: ['sg-0123456789abcdef0'],
-          vpcEndpointId: 'vpce-0123456789abcdef0',
-        },
-      },
     },
   ],
 ];

@@ -1,26 +1,21 @@
-import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
-import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPreTrafficCheck, REASONS } from '../../infra/functions/pre-traffic-check.ts';
-import { PROBE_DEFAULTS, probeEnvironment, TARGET_VERSION_ENV } from '../../infra/functions/probe.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REASONS } from '../../infra/functions/pre-traffic-check.ts';
+import { PROBE_DEFAULTS, probeEnvironment } from '../../infra/functions/probe.ts';
 import { newCredentials } from '../../local/embedded.ts';
-import { listen, sendJson } from '../../local/http.ts';
 import { lambdaContext } from '../../local/lambda-event.ts';
 import { setUp } from '../support/handler-harness.ts';
+import { deadPort, sendJson, startTestServer } from '../support/test-server.ts';
+import { EVENT, encode, fakeHookClients, HOOK_ENV } from './pre-traffic-check-hook.ts';
 
 // The real hook drives the real handler, loaded as a new execution environment of the version under release
 // would load it, behind a fake Invoke; Cashfree is the simulator, Secrets Manager the stand-in.
 const ctx = await setUp();
 const { upstreams } = ctx;
 
-const VERSION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:cryptogram-service-local:7';
-const EVENT = { DeploymentId: 'd-LOCAL', LifecycleEventHookExecutionId: 'hook-execution-1' };
-const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)) as InvokeCommandOutput['Payload'];
-
 // A Secrets Manager that refuses the function's role, as IAM does for a secret outside its grant.
-const refusingSecretsManager = await listen((_req, res) =>
+const refusingSecretsManager = await startTestServer((_req, res) =>
   sendJson(
     res,
     400,
@@ -28,21 +23,11 @@ const refusingSecretsManager = await listen((_req, res) =>
     { 'x-amzn-errortype': 'AccessDeniedException' },
   ),
 );
-// A port that was free a moment ago: nothing accepts connections there.
-const deadServer = await listen(() => undefined);
-await deadServer.close();
+const cashfreeDeadPort = await deadPort();
 afterAll(() => refusingSecretsManager.close());
 
-const lambda = mockClient(LambdaClient);
-const codedeploy = mockClient(CodeDeployClient);
-const logged: string[] = [];
-const check = createPreTrafficCheck({
-  lambda: new LambdaClient({ region: 'us-east-1' }),
-  codedeploy: new CodeDeployClient({ region: 'us-east-1' }),
-  env: { [TARGET_VERSION_ENV]: VERSION_ARN, ...probeEnvironment(PROBE_DEFAULTS) },
-  log: (line) => logged.push(line),
-});
-const reported = () => codedeploy.commandCalls(PutLifecycleEventHookExecutionStatusCommand)[0]?.args[0].input.status;
+const { lambda, checkWith, reported, logged } = fakeHookClients();
+const check = checkWith();
 
 /** Deploys "a version" with this environment: Invoke of the version runs the freshly loaded real handler. */
 async function releaseVersionWith(env: Record<string, string> = {}) {
@@ -57,30 +42,23 @@ async function releaseVersionWith(env: Record<string, string> = {}) {
   });
 }
 
-beforeEach(() => {
-  lambda.reset();
-  codedeploy.reset();
-  codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
-  logged.length = 0;
-});
-
 describe('the pre-traffic check against the real handler', () => {
   it('reports Succeeded for a healthy version: it reads its secret, Cashfree accepts its key pair and answers 404', async () => {
     await releaseVersionWith();
     const callsBefore = upstreams.cashfree.requests.length;
 
     expect(await check(EVENT)).toMatchObject({ ok: true, status: 404, code: 'instrument_not_found' });
-    expect(reported()).toBe('Succeeded');
+    expect(reported()?.status).toBe('Succeeded');
     expect(upstreams.cashfree.requests.slice(callsBefore).map((request) => request.path)).toEqual([
       `/pg/customers/${PROBE_DEFAULTS.customerId}/instruments/${PROBE_DEFAULTS.instrumentId}/cryptogram`,
     ]);
   });
 
   it('reports Failed for a version whose secret read is refused', async () => {
-    await releaseVersionWith({ AWS_ENDPOINT_URL_SECRETS_MANAGER: refusingSecretsManager.url });
+    await releaseVersionWith({ AWS_ENDPOINT_URL_SECRETS_MANAGER: refusingSecretsManager.origin });
 
     expect(await check(EVENT)).toMatchObject({ ok: false, reason: REASONS.credentials, status: 500 });
-    expect(reported()).toBe('Failed');
+    expect(reported()?.status).toBe('Failed');
   });
 
   it('reports Failed for a version whose secret is not JSON', async () => {
@@ -88,14 +66,14 @@ describe('the pre-traffic check against the real handler', () => {
     await releaseVersionWith({ CASHFREE_SECRET_ID: 'cryptogram-service/not-json' });
 
     expect(await check(EVENT)).toMatchObject({ ok: false, reason: REASONS.credentials, code: 'credentials_invalid' });
-    expect(reported()).toBe('Failed');
+    expect(reported()?.status).toBe('Failed');
   });
 
   it('reports Failed for a version whose Cashfree URL is dead', async () => {
-    await releaseVersionWith({ CASHFREE_BASE_URL: `http://127.0.0.1:${deadServer.port}/pg` });
+    await releaseVersionWith({ CASHFREE_BASE_URL: `http://127.0.0.1:${cashfreeDeadPort}/pg` });
 
     expect(await check(EVENT)).toMatchObject({ ok: false, reason: REASONS.serverError, code: 'upstream_unavailable' });
-    expect(reported()).toBe('Failed');
+    expect(reported()?.status).toBe('Failed');
   });
 
   it('reports Failed for a version whose key pair Cashfree refuses (rotated in Cashfree, not in the secret)', async () => {
@@ -109,7 +87,7 @@ describe('the pre-traffic check against the real handler', () => {
         status: 502,
         code: 'upstream_auth_failed',
       });
-      expect(reported()).toBe('Failed');
+      expect(reported()?.status).toBe('Failed');
     } finally {
       upstreams.cashfree.rotateCredentials(upstreams.credentials);
     }
@@ -121,16 +99,11 @@ describe('the pre-traffic check against the real handler', () => {
       instrumentId: '54deabb4-ba45-4a60-9e6a-9c016fe7ab10',
       expected: 404,
     } as const;
-    const demoCheck = createPreTrafficCheck({
-      lambda: new LambdaClient({ region: 'us-east-1' }),
-      codedeploy: new CodeDeployClient({ region: 'us-east-1' }),
-      env: { [TARGET_VERSION_ENV]: VERSION_ARN, ...probeEnvironment(demoProbe) },
-      log: (line) => logged.push(line),
-    });
+    const demoCheck = checkWith({ env: { ...HOOK_ENV, ...probeEnvironment(demoProbe) } });
     await releaseVersionWith();
 
     expect(await demoCheck(EVENT)).toMatchObject({ ok: false, reason: REASONS.realCard, status: 200 });
-    expect(reported()).toBe('Failed');
+    expect(reported()?.status).toBe('Failed');
     expect(upstreams.cashfree.issued.size).toBeGreaterThan(0);
     for (const issued of upstreams.cashfree.issued) expect(logged.join('\n')).not.toContain(issued);
   });

@@ -1,24 +1,11 @@
-import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
-import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  CHECK_TIMING,
-  createPreTrafficCheck,
-  type PreTrafficCheckDeps,
-  probeIdsEvent,
-  REASONS,
-  refusalEvent,
-} from '../../infra/functions/pre-traffic-check.ts';
+import { PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
+import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { describe, expect, it } from 'vitest';
+import { CHECK_TIMING, probeIdsEvent, REASONS, refusalEvent } from '../../infra/functions/pre-traffic-check.ts';
 import { PROBE_DEFAULTS, probeEnvironment, TARGET_VERSION_ENV } from '../../infra/functions/probe.ts';
+import { bytes, EVENT, encode, fakeHookClients, HOOK_ENV, VERSION_ARN } from './pre-traffic-check-hook.ts';
 
-const VERSION_ARN = 'arn:aws:lambda:ap-south-1:222222222222:function:CryptogramService-prod-Handler:7';
-const EVENT = { DeploymentId: 'd-EXAMPLE123', LifecycleEventHookExecutionId: 'hook-execution-1' };
-const ENV = { [TARGET_VERSION_ENV]: VERSION_ARN, ...probeEnvironment(PROBE_DEFAULTS) };
 const CARD_NUMBER = '4491365621601472';
-// The SDK types the payload as its blob adapter; the hook only decodes the bytes.
-const bytes = (text: string) => new TextEncoder().encode(text) as InvokeCommandOutput['Payload'];
-const encode = (value: unknown) => bytes(JSON.stringify(value));
 const answer = (statusCode: number, body: unknown, headers: Record<string, string> = {}) => ({
   StatusCode: 200,
   Payload: encode({
@@ -31,19 +18,8 @@ const refused = answer(400, { message: 'customer_id may contain only ...', code:
 const notFound = answer(404, { message: 'Cashfree does not know this instrument', code: 'instrument_not_found' });
 const throttled = () => Object.assign(new Error('Rate Exceeded.'), { name: 'TooManyRequestsException', $metadata: {} });
 
-const lambda = mockClient(LambdaClient);
-const codedeploy = mockClient(CodeDeployClient);
-const logged: string[] = [];
-const checkWith = (overrides: Partial<PreTrafficCheckDeps> = {}) =>
-  createPreTrafficCheck({
-    lambda: new LambdaClient({ region: 'ap-south-1' }),
-    codedeploy: new CodeDeployClient({ region: 'ap-south-1' }),
-    env: ENV,
-    log: (line) => logged.push(line),
-    ...overrides,
-  });
+const { lambda, codedeploy, logged, checkWith, reported: reportedStatus } = fakeHookClients();
 const check = checkWith();
-const reportedStatus = () => codedeploy.commandCalls(PutLifecycleEventHookExecutionStatusCommand)[0]?.args[0].input;
 const invokedEvents = () =>
   lambda
     .commandCalls(InvokeCommand)
@@ -58,13 +34,6 @@ const logLine = () => {
   expect(logged).toHaveLength(1);
   return JSON.parse(logged[0] ?? '{}') as Record<string, unknown>;
 };
-
-beforeEach(() => {
-  lambda.reset();
-  codedeploy.reset();
-  codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
-  logged.length = 0;
-});
 
 describe('the pre-traffic check', () => {
   it('reports Succeeded when the new version refuses an invalid id and answers the probe ids 404', async () => {
@@ -141,7 +110,7 @@ describe('the pre-traffic check', () => {
 
   it('passes a 400 upstream_bad_request for the probe ids where the environment expects 400', async () => {
     answering(answer(400, { message: 'x', code: 'upstream_bad_request' }));
-    const expecting400 = checkWith({ env: { ...ENV, ...probeEnvironment({ ...PROBE_DEFAULTS, expected: 400 }) } });
+    const expecting400 = checkWith({ env: { ...HOOK_ENV, ...probeEnvironment({ ...PROBE_DEFAULTS, expected: 400 }) } });
 
     expect((await expecting400(EVENT)).ok).toBe(true);
     expect(reportedStatus()?.status).toBe('Succeeded');
@@ -175,7 +144,7 @@ describe('the pre-traffic check', () => {
   });
 
   it.each([
-    ['the target version', { ...ENV, [TARGET_VERSION_ENV]: undefined }],
+    ['the target version', { ...HOOK_ENV, [TARGET_VERSION_ENV]: undefined }],
     ['the probe', { [TARGET_VERSION_ENV]: VERSION_ARN }],
   ])('reports Failed without invoking anything when it does not know %s', async (_case, env) => {
     expect(await checkWith({ env })(EVENT)).toEqual({ ok: false, reason: REASONS.notConfigured });

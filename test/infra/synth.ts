@@ -12,6 +12,19 @@ export interface Synthesized {
   template: Template;
 }
 
+/** A private API (one VPC endpoint) whose heartbeat runs in the VPC: the shape the most settings touch. */
+export const PRIVATE_API: Partial<EnvironmentSettings> = {
+  endpoint: { vpcEndpointIds: ['vpce-0123456789abcdef0'] },
+  heartbeat: {
+    enabled: true,
+    vpc: {
+      subnetIds: ['subnet-0123456789abcdef0'],
+      securityGroupIds: ['sg-0123456789abcdef0'],
+      vpcEndpointId: 'vpce-0123456789abcdef0',
+    },
+  },
+};
+
 /**
  * Builds the app exactly as `cdk synth -c env=<name>` does (cdk.json's feature flags, cdk-nag attached, real
  * esbuild bundling) and synthesizes it. `overrides` change the committed environment's settings for the test.

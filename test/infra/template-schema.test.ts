@@ -2,7 +2,7 @@ import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec';
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentName } from '../../infra/environments.ts';
 import type { EnvironmentSettings } from '../../infra/settings.ts';
-import { synthesize } from './synth.ts';
+import { PRIVATE_API, synthesize } from './synth.ts';
 import { checkTemplate, type ProblemKind } from './template-schema.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template is untyped JSON.
@@ -14,21 +14,7 @@ const SHAPES: Array<[string, EnvironmentName, Partial<EnvironmentSettings>]> = [
   ['dev', 'dev', {}],
   ['staging', 'staging', {}],
   ['prod', 'prod', {}],
-  [
-    'staging behind a private endpoint, its heartbeat in the VPC',
-    'staging',
-    {
-      endpoint: { vpcEndpointIds: ['vpce-0123456789abcdef0'] },
-      heartbeat: {
-        enabled: true,
-        vpc: {
-          subnetIds: ['subnet-0123456789abcdef0'],
-          securityGroupIds: ['sg-0123456789abcdef0'],
-          vpcEndpointId: 'vpce-0123456789abcdef0',
-        },
-      },
-    },
-  ],
+  ['staging behind a private endpoint, its heartbeat in the VPC', 'staging', PRIVATE_API],
   [
     'staging behind a WAF web ACL',
     'staging',
@@ -78,7 +64,25 @@ const propertiesOf = (template: Template, id: string): Template => {
   return template.Resources[id].Properties;
 };
 
-type Plant = (template: Template, first: (type: string) => string) => string;
+type First = (type: string) => string;
+type Plant = (template: Template, first: First) => string;
+
+/** Sets one property of the first resource of `type`; the mistake is reported there, or `below` it. */
+const setting =
+  (type: string, property: string, value: unknown, below = ''): Plant =>
+  (template, first) => {
+    const id = first(type);
+    propertiesOf(template, id)[property] = value;
+    return `Resources.${id}.Properties.${property}${below}`;
+  };
+/** The same, for a value that names another resource of the template. */
+const settingTo =
+  (type: string, property: string, value: (first: First) => unknown, below = ''): Plant =>
+  (template, first) =>
+    setting(type, property, value(first), below)(template, first);
+
+const FUNCTION = 'AWS::Lambda::Function';
+const ALARM = 'AWS::CloudWatch::Alarm';
 
 const MISTAKES: Array<[string, ProblemKind, Plant]> = [
   [
@@ -90,23 +94,11 @@ const MISTAKES: Array<[string, ProblemKind, Plant]> = [
       return `Resources.${id}.Type`;
     },
   ],
-  [
-    'a misspelt property',
-    'unknown-property',
-    (template, first) => {
-      const id = first('AWS::Lambda::Function');
-      propertiesOf(template, id).Runtim = 'nodejs24.x';
-      return `Resources.${id}.Properties.Runtim`;
-    },
-  ],
+  ['a misspelt property', 'unknown-property', setting(FUNCTION, 'Runtim', 'nodejs24.x')],
   [
     'a property of a nested type that does not exist',
     'unknown-property',
-    (template, first) => {
-      const id = first('AWS::Lambda::Function');
-      propertiesOf(template, id).TracingConfig = { Mode: 'Active', Sampling: 5 };
-      return `Resources.${id}.Properties.TracingConfig.Sampling`;
-    },
+    setting(FUNCTION, 'TracingConfig', { Mode: 'Active', Sampling: 5 }, '.Sampling'),
   ],
   [
     'a missing required property',
@@ -117,133 +109,68 @@ const MISTAKES: Array<[string, ProblemKind, Plant]> = [
       return `Resources.${id}.Properties.AssumeRolePolicyDocument`;
     },
   ],
-  [
-    'text where an integer belongs',
-    'wrong-type',
-    (template, first) => {
-      const id = first('AWS::Lambda::Function');
-      propertiesOf(template, id).MemorySize = 'lots';
-      return `Resources.${id}.Properties.MemorySize`;
-    },
-  ],
-  [
-    'one string where a list belongs',
-    'wrong-type',
-    (template, first) => {
-      const id = first('AWS::Lambda::Function');
-      propertiesOf(template, id).Architectures = 'arm64';
-      return `Resources.${id}.Properties.Architectures`;
-    },
-  ],
+  ['text where an integer belongs', 'wrong-type', setting(FUNCTION, 'MemorySize', 'lots')],
+  ['one string where a list belongs', 'wrong-type', setting(FUNCTION, 'Architectures', 'arm64')],
   [
     'an object inside a list of strings',
     'wrong-type',
-    (template, first) => {
-      const id = first('AWS::CloudWatch::Alarm');
-      propertiesOf(template, id).OKActions = [{ TopicArn: 'arn:aws:sns:ap-south-1:111111111111:t' }];
-      return `Resources.${id}.Properties.OKActions[0]`;
-    },
+    setting(ALARM, 'OKActions', [{ TopicArn: 'arn:aws:sns:ap-south-1:111111111111:t' }], '[0]'),
   ],
   [
     'a list where a map of a nested type belongs',
     'wrong-type',
-    (template, first) => {
-      const id = first('AWS::Lambda::Function');
-      propertiesOf(template, id).Environment = { Variables: ['CASHFREE_ENVIRONMENT=sandbox'] };
-      return `Resources.${id}.Properties.Environment.Variables`;
-    },
+    setting(FUNCTION, 'Environment', { Variables: ['CASHFREE_ENVIRONMENT=sandbox'] }, '.Variables'),
   ],
   [
     'a joined string where a list belongs',
     'wrong-type',
-    (template, first) => {
-      const id = first('AWS::CloudWatch::Alarm');
-      propertiesOf(template, id).AlarmActions = { 'Fn::Join': [',', ['arn:aws:sns:ap-south-1:111111111111:a']] };
-      return `Resources.${id}.Properties.AlarmActions`;
-    },
+    setting(ALARM, 'AlarmActions', { 'Fn::Join': [',', ['arn:aws:sns:ap-south-1:111111111111:a']] }),
   ],
   [
     'a wrong type in one branch of an Fn::If',
     'wrong-type',
     (template, first) => {
-      const id = first('AWS::Lambda::Function');
       template.Conditions = { ...template.Conditions, Big: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'ap-south-1'] } };
-      propertiesOf(template, id).Timeout = { 'Fn::If': ['Big', 10, { seconds: 10 }] };
-      return `Resources.${id}.Properties.Timeout.Fn::If[2]`;
+      return setting(FUNCTION, 'Timeout', { 'Fn::If': ['Big', 10, { seconds: 10 }] }, '.Fn::If[2]')(template, first);
     },
   ],
-  [
-    'a string value outside the registry’s enum',
-    'enum',
-    (template, first) => {
-      const id = first('AWS::Lambda::Function');
-      propertiesOf(template, id).TracingConfig = { Mode: 'On' };
-      return `Resources.${id}.Properties.TracingConfig.Mode`;
-    },
-  ],
-  [
-    'an integer value outside the registry’s enum',
-    'enum',
-    (template, first) => {
-      const id = first('AWS::Logs::LogGroup');
-      propertiesOf(template, id).RetentionInDays = 42;
-      return `Resources.${id}.Properties.RetentionInDays`;
-    },
-  ],
+  ['a string value outside the registry’s enum', 'enum', setting(FUNCTION, 'TracingConfig', { Mode: 'On' }, '.Mode')],
+  ['an integer value outside the registry’s enum', 'enum', setting('AWS::Logs::LogGroup', 'RetentionInDays', 42)],
   [
     'a Ref to nothing',
     'missing-target',
-    (template, first) => {
-      const id = first('AWS::Lambda::Alias');
-      propertiesOf(template, id).FunctionName = { Ref: 'FunctionHandlerGone' };
-      return `Resources.${id}.Properties.FunctionName.Ref`;
-    },
+    setting('AWS::Lambda::Alias', 'FunctionName', { Ref: 'FunctionHandlerGone' }, '.Ref'),
   ],
   [
     'a Ref to a misspelt pseudo parameter',
     'missing-target',
-    (template, first) => {
-      const id = first('AWS::Lambda::Function');
-      propertiesOf(template, id).Description = { Ref: 'AWS::Regoin' };
-      return `Resources.${id}.Properties.Description.Ref`;
-    },
+    setting(FUNCTION, 'Description', { Ref: 'AWS::Regoin' }, '.Ref'),
   ],
   [
     'an Fn::GetAtt of a resource that does not exist',
     'missing-target',
-    (template, first) => {
-      const id = first('AWS::Lambda::Function');
-      propertiesOf(template, id).Role = { 'Fn::GetAtt': ['RoleGone', 'Arn'] };
-      return `Resources.${id}.Properties.Role.Fn::GetAtt`;
-    },
+    setting(FUNCTION, 'Role', { 'Fn::GetAtt': ['RoleGone', 'Arn'] }, '.Fn::GetAtt'),
   ],
   [
     'an Fn::GetAtt of an attribute the resource type does not have',
     'unknown-attribute',
-    (template, first) => {
-      const id = first('AWS::Lambda::Function');
-      propertiesOf(template, id).Role = { 'Fn::GetAtt': [first('AWS::IAM::Role'), 'RoleArn'] };
-      return `Resources.${id}.Properties.Role.Fn::GetAtt`;
-    },
+    settingTo(FUNCTION, 'Role', (first) => ({ 'Fn::GetAtt': [first('AWS::IAM::Role'), 'RoleArn'] }), '.Fn::GetAtt'),
   ],
   [
     'an Fn::Sub of a resource that does not exist',
     'missing-target',
-    (template, first) => {
-      const id = first('AWS::Lambda::Function');
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub's own ${} syntax, not a JavaScript template.
-      propertiesOf(template, id).Description = { 'Fn::Sub': 'runs in ${AWS::Region} for ${ApiGone}' };
-      return `Resources.${id}.Properties.Description.Fn::Sub`;
-    },
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub's own ${} syntax, not a JavaScript template.
+    setting(FUNCTION, 'Description', { 'Fn::Sub': 'runs in ${AWS::Region} for ${ApiGone}' }, '.Fn::Sub'),
   ],
   [
     'an Fn::Sub of an attribute the resource type does not have',
     'unknown-attribute',
-    (template, first) => {
-      const id = first('AWS::Lambda::Function');
-      propertiesOf(template, id).Description = { 'Fn::Sub': `role \${${first('AWS::IAM::Role')}.Name}` };
-      return `Resources.${id}.Properties.Description.Fn::Sub`;
-    },
+    settingTo(
+      FUNCTION,
+      'Description',
+      (first) => ({ 'Fn::Sub': `role \${${first('AWS::IAM::Role')}.Name}` }),
+      '.Fn::Sub',
+    ),
   ],
   [
     'a DependsOn on a resource that does not exist',
@@ -257,11 +184,7 @@ const MISTAKES: Array<[string, ProblemKind, Plant]> = [
   [
     'an Fn::If on a condition that does not exist',
     'missing-target',
-    (template, first) => {
-      const id = first('AWS::Lambda::Function');
-      propertiesOf(template, id).MemorySize = { 'Fn::If': ['IsProd', 1024, 512] };
-      return `Resources.${id}.Properties.MemorySize.Fn::If[0]`;
-    },
+    setting(FUNCTION, 'MemorySize', { 'Fn::If': ['IsProd', 1024, 512] }, '.Fn::If[0]'),
   ],
   [
     'an Output whose GetAtt names a resource that does not exist',
