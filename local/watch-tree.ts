@@ -1,5 +1,5 @@
 import { type Dirent, type FSWatcher, readdirSync, watch } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 
 // Node's own `--watch` misses rename-and-replace saves (vim, sed -i, an IDE's safe write) of a file it
 // watches, and on Linux its recursive directory watch (`fs.watch` with `recursive: true`) drops events under
@@ -15,9 +15,14 @@ const isNoise = (name: string) => name.startsWith('.') || name.startsWith('#') |
 /** Calls `onChange` for every change under `root`, new subdirectories included, until the returned stop. */
 export function watchTree(root: string, onChange: (path: string) => void): () => void {
   const watchers = new Map<string, FSWatcher>();
+  // A directory goes with everything watched below it: `add` watches the whole subtree afresh.
   const unwatch = (directory: string) => {
-    watchers.get(directory)?.close();
-    watchers.delete(directory);
+    for (const [watched, watcher] of watchers) {
+      if (watched === directory || watched.startsWith(`${directory}${sep}`)) {
+        watcher.close();
+        watchers.delete(watched);
+      }
+    }
   };
   const add = (directory: string) => {
     let entries: Dirent[];
