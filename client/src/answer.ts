@@ -27,7 +27,7 @@ const FIELD_FORMATS: Record<Exclude<keyof Cryptogram, 'instrument_id'>, (value: 
  */
 export async function readBody(response: Response): Promise<string | undefined> {
   const length = response.headers.get('content-length');
-  const encoding = response.headers.get('content-encoding');
+  const encoding = response.headers.get('content-encoding')?.trim().toLowerCase();
   if ((length !== null && !(Number(length) <= MAX_ANSWER_BYTES)) || (encoding && encoding !== 'identity')) {
     void response.body?.cancel().catch(() => {});
     return undefined;

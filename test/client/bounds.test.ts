@@ -132,6 +132,11 @@ describe('what the client reads', () => {
     expect(error).toMatchObject({ code: 'invalid_response', status: 200 });
   });
 
+  it('reads an answer whose content-encoding says identity in any case or spacing', async () => {
+    answer((_req, res) => sendJson(res, 200, cryptogram, { 'content-encoding': ' Identity ' }));
+    await expect(client().getCryptogram(ids)).resolves.toEqual(cryptogram);
+  });
+
   it('reads an answer of exactly MAX_ANSWER_BYTES and refuses one byte more', async () => {
     const body = (bytes: number) => {
       const text = JSON.stringify(cryptogram);
