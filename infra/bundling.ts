@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { type IManagedPolicy, type PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import {
@@ -86,7 +86,8 @@ const XRAY_WILDCARD_REASON =
  * group only, and send X-Ray traces.
  */
 export function bundledFunction(scope: Construct, id: string, props: BundledFunctionProps): BundledFunction {
-  assertEsbuildRuns();
+  // A synth that bundles nothing (preflight, `cdk synth --exclusively` of another stack) needs no esbuild.
+  if (Stack.of(scope).bundlingRequired) assertEsbuildRuns();
   const { roleDescription, statements = [], managedPolicies, wildcardReason, ids, ...functionProps } = props;
   const logGroup = retainedLogGroup(scope, ids?.logs ?? 'Logs');
   const role = new Role(scope, ids?.role ?? 'Role', {

@@ -83,6 +83,10 @@ export interface GivenContext {
 const pinnedAccount = (settings: unknown): unknown =>
   typeof settings === 'object' && settings !== null ? (settings as { account?: unknown }).account : undefined;
 
+/** The environment that pins `account`, if one does: an unpinned stack must never land there. */
+export const environmentPinning = (environments: Record<string, unknown>, account: string): string | undefined =>
+  Object.keys(environments).find((name) => pinnedAccount(environments[name]) === account);
+
 /**
  * The environment `-c env=<name>` selects (default `dev`), once nothing else typed at deploy time is wrong: an
  * unknown key, a `-c` the CDK CLI dropped, an unknown name, or an unpinned stack about to land in an account
@@ -116,7 +120,7 @@ export function selectEnvironment({
   } else if (pinnedAccount(environments[selected]) === undefined && credentialsAccount !== undefined) {
     // The CDK CLI drops a `-c` without `=` (`-c env:prod`) with a warning, so the app cannot see the typo; what
     // it can see is an unpinned stack about to land in an account another environment owns.
-    const owner = names.find((name) => pinnedAccount(environments[name]) === credentialsAccount);
+    const owner = environmentPinning(environments, credentialsAccount);
     if (owner !== undefined) {
       const chosen =
         given === undefined

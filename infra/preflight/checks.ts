@@ -6,6 +6,7 @@ import { DescribeSecretCommand, type DescribeSecretCommandOutput } from '@aws-sd
 import { GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ARN_KINDS, type ArnKind, arnParts } from '../arns.ts';
+import { environmentPinning } from '../context.ts';
 import { type Clients, isAccessDenied, isNamed, nameOf, unreachable } from './aws.ts';
 import type { Target } from './target.ts';
 
@@ -48,8 +49,9 @@ export async function runChecks(
     return [problem(unreachable(error) ?? `cannot tell whose credentials these are: ${nameOf(error)}`)];
   }
   const identity = whereFindings(target, account, region, operatorRegion);
-  // In another account every lookup below would only report that account's resources as missing.
-  if (target.settings.account !== undefined && target.settings.account !== account) return identity;
+  // In the wrong account every lookup below would only report that account's resources as missing.
+  const pinned = target.settings.account;
+  if (pinned === undefined ? environmentPinning(target.environments, account) : pinned !== account) return identity;
 
   const scope: Scope = { target, clients, account, region };
   const groups = await Promise.all([
@@ -70,6 +72,16 @@ export async function runChecks(
 function whereFindings(target: Target, account: string, region: string, operatorRegion?: string): Finding[] {
   const { name, settings } = target;
   if (settings.account === undefined) {
+    // `cdk deploy` learns the account from the CDK CLI and refuses this (infra/context.ts); preflight learns it here.
+    const owner = environmentPinning(target.environments, account);
+    if (owner !== undefined) {
+      return [
+        problem(
+          `${name} is not pinned, and these credentials are for account ${account}, which ${owner} pins: ` +
+            `cdk deploy refuses to put ${name} there; run with -c env=${owner}, or use credentials for an account of your own`,
+        ),
+      ];
+    }
     return [note(`${name} is not pinned: it deploys where these credentials point, account ${account} in ${region}`)];
   }
   if (account !== settings.account) {

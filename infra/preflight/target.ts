@@ -15,6 +15,8 @@ export interface StackFunction {
 export interface Target {
   name: string;
   settings: Settings;
+  /** Every environment, for telling whose account the credentials are for. */
+  environments: Record<string, unknown>;
   stackName: string;
   functions: StackFunction[];
 }
@@ -40,5 +42,11 @@ export function loadTarget(
       logicalId: stack.getLogicalId(fn),
       reservedConcurrency: Number(stack.resolve(fn.reservedConcurrentExecutions) ?? 0),
     }));
-  return { name, settings: readEnvironment(name, environments[name]), stackName: stack.stackName, functions };
+  return {
+    name,
+    settings: readEnvironment(name, environments[name]),
+    environments,
+    stackName: stack.stackName,
+    functions,
+  };
 }

@@ -66,25 +66,7 @@ describe('a machine where esbuild cannot run', () => {
   });
 
   it('fails the synth with one line and never tries Docker', () => {
-    // A copy of the project whose node_modules has every package but esbuild.
-    const project = mkdtempSync(join(tmpdir(), 'cryptogram-no-esbuild-'));
-    for (const entry of [
-      'infra',
-      'lambda',
-      'api',
-      'client',
-      'local',
-      'package.json',
-      'package-lock.json',
-      'cdk.json',
-    ]) {
-      cpSync(join(ROOT, entry), join(project, entry), { recursive: true });
-    }
-    mkdirSync(join(project, 'node_modules'));
-    for (const entry of readdirSync(join(ROOT, 'node_modules'))) {
-      if (entry === 'esbuild' || entry === '.bin' || entry.startsWith('.')) continue;
-      symlinkSync(join(ROOT, 'node_modules', entry), join(project, 'node_modules', entry));
-    }
+    const project = projectWithoutEsbuild();
 
     const run = synthInProcess(project, join(project, 'cdk.out'));
 
@@ -94,4 +76,38 @@ describe('a machine where esbuild cannot run', () => {
     ]);
     expect(run.stderr + run.stdout).not.toContain('Switching to Docker');
   });
+
+  it('lets preflight, which bundles nothing, run without esbuild', () => {
+    const project = projectWithoutEsbuild();
+    const env: Record<string, string | undefined> = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' };
+    for (const name of ['AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+      delete env[name];
+    }
+
+    const run = spawnSync(process.execPath, ['infra/preflight/main.ts', '-c', 'env=staging'], {
+      cwd: project,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...env, AWS_CONFIG_FILE: '/nonexistent/aws-config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws' },
+    });
+
+    // Without credentials it stops at "whose credentials are these", one line, as it does with esbuild.
+    expect(run.stdout + run.stderr).not.toMatch(/BundlingError|Cannot bundle/);
+    expect(run.stdout).toMatch(/^problem .*credentials/m);
+    expect(run.status).toBe(1);
+  });
 });
+
+/** A copy of the project whose node_modules has every package but esbuild. */
+function projectWithoutEsbuild(): string {
+  const project = mkdtempSync(join(tmpdir(), 'cryptogram-no-esbuild-'));
+  for (const entry of ['infra', 'lambda', 'api', 'client', 'local', 'package.json', 'package-lock.json', 'cdk.json']) {
+    cpSync(join(ROOT, entry), join(project, entry), { recursive: true });
+  }
+  mkdirSync(join(project, 'node_modules'));
+  for (const entry of readdirSync(join(ROOT, 'node_modules'))) {
+    if (entry === 'esbuild' || entry === '.bin' || entry.startsWith('.')) continue;
+    symlinkSync(join(ROOT, 'node_modules', entry), join(project, 'node_modules', entry));
+  }
+  return project;
+}

@@ -389,13 +389,25 @@ describe('preflight against AWS (the SDK clients faked)', () => {
 
     it('checks dev, which pins nothing, in the region and account the credentials point at', async () => {
       vi.stubEnv('AWS_REGION', 'eu-west-1');
+      sts.on(GetCallerIdentityCommand).resolves({ Account: '999999999999' });
       const { code, lines } = await run([]);
       expect(code).toBe(0);
       expect(lines).toContainEqual(
         expect.stringMatching(
-          /dev is not pinned: it deploys where these credentials point, account 111111111111 in eu-west-1/,
+          /dev is not pinned: it deploys where these credentials point, account 999999999999 in eu-west-1/,
         ),
       );
+    });
+
+    it('refuses dev with credentials for an account staging pins, as cdk deploy does', async () => {
+      vi.stubEnv('AWS_REGION', 'eu-west-1');
+      const { code, problems } = await run([]);
+      expect(code).toBe(1);
+      expect(problems).toEqual([
+        expect.stringMatching(
+          /dev is not pinned, and these credentials are for account 111111111111, which staging pins: .*-c env=staging/,
+        ),
+      ]);
     });
 
     it('refuses dev when no region is set at all', async () => {
