@@ -24,6 +24,8 @@ import type { Settings } from './settings.ts';
 
 /** The method's path with each `{parameter}` as `*`, as IAM resources and the resource policy need it. */
 const RESOURCE_PATTERN = RESOURCE_PATH.replace(/\{[^}]+\}/g, '*');
+/** The one method as IAM and resource policies name it: the stage, the verb, the path with its ids as wildcards. */
+export const METHOD_PATH = `/${STAGE_NAME}/${HTTP_METHOD}${RESOURCE_PATTERN}`;
 
 /**
  * Fields of the JSON access log. `apiRequestId`, `awsRequestId` and the trace id are also in the function's
@@ -221,7 +223,7 @@ function resourcePolicy(stack: Stack, principals: readonly string[], vpcEndpoint
     effect: Effect.ALLOW,
     principals: allowed.map((entry) => new ArnPrincipal(asArn(entry, 'root'))),
     actions: ['execute-api:Invoke'],
-    resources: [`execute-api:/${STAGE_NAME}/${HTTP_METHOD}${RESOURCE_PATTERN}`],
+    resources: [`execute-api:${METHOD_PATH}`],
   });
   const statements = [
     allow,

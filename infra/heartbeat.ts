@@ -9,7 +9,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { METRIC_DIMENSION, METRIC_NAMESPACE } from '../lambda/telemetry.ts';
 import { runbookAlarm } from './alarms.ts';
-import type { CryptogramApi } from './api.ts';
+import { type CryptogramApi, METHOD_PATH } from './api.ts';
 import { bundledFunction, ROOT } from './bundling.ts';
 import { HEARTBEAT_ENV, HEARTBEAT_METRIC, probeEnvironment } from './functions/probe.ts';
 import type { Settings } from './settings.ts';
@@ -131,7 +131,7 @@ export class Heartbeat extends Construct {
       'execute-api',
       shown(stack.region, 'Region'),
       shown(stack.account, 'AccountId'),
-      `<${stack.getLogicalId(api.restApi.node.defaultChild as CfnElement)}>/v1/GET/customers/*/instruments/*/cryptogram`,
+      `<${stack.getLogicalId(api.restApi.node.defaultChild as CfnElement)}>${METHOD_PATH}`,
     ].join(':');
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${methodArn}]`,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { type CryptogramClient, CryptogramServiceError, createCryptogramClient } from '../../client/src/index.ts';
 import { METRIC_DIMENSION, METRIC_NAMESPACE } from '../../lambda/telemetry.ts';
-import { HEARTBEAT_ENV, HEARTBEAT_METRIC, PROBE_ANSWERS, type Probe, readProbe } from './probe.ts';
+import { HEARTBEAT_ENV, HEARTBEAT_METRIC, PROBE_ANSWERS, type Probe, readProbe, SAFE_CODE } from './probe.ts';
 
 /** The whole call, retries included; below the function's 15 s timeout, above the service's 5 s budget. */
 export const HEARTBEAT_TIMEOUT_MS = 8_000;
@@ -28,7 +28,6 @@ interface HeartbeatBeat {
 }
 
 const SAFE_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
-const SAFE_CODE = /^[a-z][a-z0-9_]{0,63}$/;
 
 /**
  * One line per beat that is also the embedded-metric-format document for CloudWatch: success (0/1) and latency

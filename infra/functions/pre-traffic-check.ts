@@ -1,7 +1,7 @@
 import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { type InvocationResponse, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { HTTP_METHOD, RESOURCE_PATH, STAGE_NAME } from '../../api/resource.ts';
-import { PROBE_ANSWERS, type Probe, type ProbeStatus, readProbe, TARGET_VERSION_ENV } from './probe.ts';
+import { PROBE_ANSWERS, type Probe, type ProbeStatus, readProbe, SAFE_CODE, TARGET_VERSION_ENV } from './probe.ts';
 
 /** What CodeDeploy sends a lifecycle hook. */
 interface LifecycleEvent {
@@ -62,7 +62,6 @@ export const REASONS = {
   invokeFailed: 'the invoke of the new version failed',
 } as const;
 
-const SAFE_CODE = /^[a-z][a-z0-9_]{0,63}$/;
 const SAFE_ERROR_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 
 // A space is outside the id allow-list, so the function must refuse before reading the secret or calling

@@ -34,6 +34,9 @@ const PROBE_ENV = {
 /** The pre-traffic check's own variable: the qualified ARN of the version under release. */
 export const TARGET_VERSION_ENV = 'TARGET_VERSION_ARN';
 
+/** An error code fit for a log line: a snake_case word, so no body text, id or card data rides along. */
+export const SAFE_CODE = /^[a-z][a-z0-9_]{0,63}$/;
+
 export const HEARTBEAT_ENV = {
   /** The stage URL the client takes (the stack's `BaseUrl`, or a private API's endpoint-specific one). */
   baseUrl: 'HEARTBEAT_BASE_URL',
