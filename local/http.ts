@@ -34,9 +34,7 @@ export async function listen(listener: RequestListener, port = 0, host = '127.0.
 }
 
 export async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return ((await readBodyUpTo(req, Number.POSITIVE_INFINITY)) as Buffer).toString('utf8');
 }
 
 /**

@@ -1,14 +1,14 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { SourceMapPayload } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ROOT } from '../bundling.ts';
 import { buildFunction } from '../function-bundling.ts';
+import { rootRelativeSources } from '../source-map-artifact.ts';
 import { mapStack } from './map-stack.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAP_SUFFIX = '.function.mjs.map';
 const USAGE =
   'usage: npm run stack -- [--map <file or synth output folder>] [--build] [<log line>]  (the log line on stdin when absent)';
@@ -36,7 +36,7 @@ async function checkoutMap(): Promise<SourceMapPayload> {
   try {
     const { file } = await buildFunction(dir);
     const payload = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as SourceMapPayload;
-    return { ...payload, sources: payload.sources.map((source) => relative(ROOT, resolve(dirname(file), source))) };
+    return { ...payload, sources: rootRelativeSources(payload.sources, dirname(file)) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
