@@ -35,11 +35,15 @@ export const CHECK_TIMING = {
   backoffCapMs: 4_000,
 };
 
-/** Invoke errors that say "not now" rather than "no": the reserved or account concurrency is in use. */
-const THROTTLED_INVOKE_ERRORS = new Set([
+/**
+ * Invoke errors that say "not now" rather than "no": the concurrency is in use, the version (or, in a VPC, its
+ * network interface) is not ready yet, or Lambda itself failed for a moment.
+ */
+const TRANSIENT_INVOKE_ERRORS = new Set([
   'TooManyRequestsException',
   'ThrottlingException',
   'ResourceNotReadyException',
+  'EC2ThrottledException',
   'ServiceException',
 ]);
 
@@ -58,7 +62,7 @@ export const REASONS = {
   unexpected: 'the new version answered the probe ids with an unexpected status',
   expected400: 'Cashfree answered the probe ids 400, not 404: confirm it and set probe.expected (docs/deploy.md)',
   invokeTimeout: 'the invoke of the new version did not return in time',
-  throttled: 'the new version stayed throttled for the whole check',
+  throttled: 'the new version could not be invoked for the whole check (throttled, not ready or a Lambda fault)',
   invokeFailed: 'the invoke of the new version failed',
 } as const;
 
@@ -262,7 +266,7 @@ export function createPreTrafficCheck({
         } catch (error) {
           if (error instanceof CallTimeoutError) return { verdict: { ok: false, reason: REASONS.invokeTimeout } };
           const name = errorName(error);
-          if (!name || !THROTTLED_INVOKE_ERRORS.has(name)) {
+          if (!name || !TRANSIENT_INVOKE_ERRORS.has(name)) {
             return { verdict: { ok: false, reason: `${REASONS.invokeFailed} (${name ?? 'unknown error'})` } };
           }
           const pauseMs = Math.random() * Math.min(limits.backoffCapMs, limits.backoffBaseMs * 2 ** attempt);

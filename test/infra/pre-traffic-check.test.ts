@@ -171,6 +171,17 @@ describe('the pre-traffic check under throttling and hung calls', () => {
     expect(reportedStatus()?.status).toBe('Succeeded');
   });
 
+  it.each(['ThrottlingException', 'ResourceNotReadyException', 'EC2ThrottledException', 'ServiceException'])(
+    'sends the invoke again after a %s and passes a healthy version',
+    async (name) => {
+      const transient = Object.assign(new Error('not now'), { name, $metadata: {} });
+      lambda.on(InvokeCommand).rejectsOnce(transient).resolvesOnce(refused).resolves(notFound);
+
+      expect((await checkWith({ timing: fast })(EVENT)).ok).toBe(true);
+      expect(lambda.commandCalls(InvokeCommand)).toHaveLength(3);
+    },
+  );
+
   it('reports Failed as throttled once its own time bound has passed, well before the hook times out', async () => {
     lambda.on(InvokeCommand).rejects(throttled());
     const startedAtMs = Date.now();
