@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendJson, startTestServer } from '../support/test-server.ts';
 import { type Consumer, commonJsConsumer, esmConsumer } from './consumers.ts';
+import { requiredFields } from './service-double.ts';
 import { signatureVerdict } from './signature.ts';
 
 // The client as a payment team gets it: `npm pack` builds it from source (prepack), `npm install <tarball>`
@@ -21,13 +22,7 @@ const server = await startTestServer((_req, res, received) => {
   if (received.path.includes('/customers/cust_missing/')) {
     return sendJson(res, 404, { message: 'm', code: 'instrument_not_found' }, { 'x-request-id': 'svc-404' });
   }
-  sendJson(res, 200, {
-    instrument_id: 'i1',
-    card_number: '4491365621601472',
-    card_expiry_mm: '06',
-    card_expiry_yy: '2031',
-    cryptogram: 'PITrEPSdLnQg4BZz1axCUE1z3Y4=',
-  });
+  sendJson(res, 200, requiredFields('i1'));
 });
 let root = '';
 let packed: { filename: string; files: { path: string }[]; warnings: string };

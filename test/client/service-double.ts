@@ -1,19 +1,16 @@
+import { SAMPLE_CRYPTOGRAM } from '../support/cashfree-answers.ts';
 import { startTestServer, type TestHandler } from '../support/test-server.ts';
 
 // What the client tests share: one caller's signing identity and a service played by a local server.
 export const REGION = 'ap-south-1';
 export const credentials = { accessKeyId: 'AKIACLIENTTEST', secretAccessKey: 'client-test-secret-key' };
-export const PAN = '4491365621601472';
-export const CRYPTOGRAM = 'PITrEPSdLnQg4BZz1axCUE1z3Y4=';
+export const PAN = SAMPLE_CRYPTOGRAM.card_number;
 
-/** The five fields every 200 of the service carries, for `instrumentId`. */
-export const requiredFields = (instrumentId: string) => ({
-  instrument_id: instrumentId,
-  card_number: PAN,
-  card_expiry_mm: '06',
-  card_expiry_yy: '2031',
-  cryptogram: CRYPTOGRAM,
-});
+/** The five fields every 200 of the service carries, for `instrumentId`: Cashfree's sample, passed on. */
+export const requiredFields = (instrumentId: string) => {
+  const { card_number, card_expiry_mm, card_expiry_yy, cryptogram } = SAMPLE_CRYPTOGRAM;
+  return { instrument_id: instrumentId, card_number, card_expiry_mm, card_expiry_yy, cryptogram };
+};
 
 /**
  * A service double: `answer(...steps)` makes the next requests take the steps in turn (the last one repeats) and
