@@ -2,6 +2,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const USE_BASE_URL =
   "pass the stack's BaseUrl output, the stage URL https://{api-id}.execute-api.{region}.amazonaws.com/v1";
 
+const METHOD_TAIL = /\/customers(\/*$|\/[^/]*\/instruments(\/|$))/;
+
 export interface StageUrl {
   origin: string;
   /** The stage path without its trailing slashes (`/v1`), or empty. */
@@ -29,7 +31,8 @@ export function stageUrl(baseUrl: string): StageUrl {
     throw new TypeError(`baseUrl must not have a query or fragment: ${USE_BASE_URL}`);
   }
   if (url.username || url.password) throw new TypeError('baseUrl must not have user info');
-  if (url.pathname.split('/').includes('customers')) {
+  // Only the method's own tail is refused: a custom domain may map the stage to a base path such as /customers/v1.
+  if (METHOD_TAIL.test(url.pathname)) {
     throw new TypeError(`baseUrl has a /customers/ path, the method's: ${USE_BASE_URL}`);
   }
   return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };

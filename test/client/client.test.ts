@@ -288,6 +288,12 @@ describe('what it refuses to send or use', () => {
     expect(sent()).toHaveLength(0);
   });
 
+  it('takes a custom-domain base path that starts with customers as a stage URL', async () => {
+    const sent = answer(ok);
+    await client({ baseUrl: `${server.origin}/customers/v1` }).getCryptogram(ids);
+    expect(sent()[0]?.path).toBe(`/customers/v1/customers/cust_1/instruments/${ids.instrumentId}/cryptogram`);
+  });
+
   it('refuses a plain http base URL that is not loopback', () => {
     expect(() => createCryptogramClient({ baseUrl: 'http://api.example.com/v1', region: REGION })).toThrow(/https/);
     expect(() =>
@@ -302,6 +308,8 @@ describe('what it refuses to send or use', () => {
     ['a percent-encoded placeholder', `${stage}/%7Bstage%7D`],
     ['the method path with real ids', `${stage}/customers/cust_1/instruments/i1/cryptogram`],
     ['a path ending in /customers', `${stage}/customers`],
+    ['a path ending in /customers/', `${stage}/customers/`],
+    ['a method path cut after its instruments', `${stage}/customers/cust_1/instruments/`],
     ['a query', `${stage}?stage=v1`],
     ['an empty query', `${stage}?`],
     ['a fragment', `${stage}#v1`],
