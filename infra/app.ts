@@ -9,7 +9,7 @@ import { selectEnvironment } from './context.ts';
 import { CryptogramServiceStack } from './cryptogram-service-stack.ts';
 import { ENVIRONMENTS } from './environments.ts';
 import { sourceMapArtifact } from './function.ts';
-import { readEnvironment, SettingsError } from './settings.ts';
+import { readEnvironment, type Settings, SettingsError } from './settings.ts';
 
 export interface BuildOptions extends AppProps {
   /** Stand-in for `infra/environments.ts`, for tests of the validation. */
@@ -35,6 +35,9 @@ export function buildApp({
 }: BuildOptions = {}): {
   app: App;
   stack: CryptogramServiceStack;
+  /** The selected environment's name and its checked settings, as the stack was built from them. */
+  name: string;
+  settings: Settings;
 } {
   const app = new App(props);
   const context = app.node.getAllContext() as Record<string, unknown>;
@@ -47,7 +50,7 @@ export function buildApp({
     tags: { service: 'cryptogram-service', environment: selected },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
-  return { app, stack };
+  return { app, stack, name: selected, settings };
 }
 
 if (import.meta.main) {

@@ -1,9 +1,8 @@
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { buildApp } from '../app.ts';
-import { ENV_CONTEXT_KEY } from '../context.ts';
-import { DEFAULT_ENVIRONMENT, ENVIRONMENTS } from '../environments.ts';
-import { readEnvironment, type Settings } from '../settings.ts';
+import { ENVIRONMENTS } from '../environments.ts';
+import type { Settings } from '../settings.ts';
 
 /** A Lambda function of the stack, by logical id, and the concurrency its template reserves for it. */
 export interface StackFunction {
@@ -29,11 +28,10 @@ export function loadTarget(
   context: Record<string, string>,
   environments: Record<string, unknown> = ENVIRONMENTS,
 ): Target {
-  const { app, stack } = buildApp({
+  const { stack, name, settings } = buildApp({
     context: { ...cdkJson.context, ...context, 'aws:cdk:bundling-stacks': [] },
     environments,
   });
-  const name = String(app.node.tryGetContext(ENV_CONTEXT_KEY) ?? DEFAULT_ENVIRONMENT);
   // Every function, not only the cryptogram one: each reservation comes out of the same account pool.
   const functions = stack.node
     .findAll()
@@ -44,7 +42,7 @@ export function loadTarget(
     }));
   return {
     name,
-    settings: readEnvironment(name, environments[name]),
+    settings,
     environments,
     stackName: stack.stackName,
     functions,
