@@ -1,9 +1,10 @@
 import * as v from 'valibot';
-import { parseInstrumentIds } from '../lambda/request.ts';
 import { ARN_KINDS, arnSetting, principalProblem } from './arns.ts';
-import type { EgressSettings } from './egress.ts';
-import { PROBE_ANSWERS, PROBE_DEFAULTS, type ProbeStatus } from './functions/probe.ts';
 import { CASHFREE_KEYS, cashfreeSetting, functionEnvironment } from './settings/cashfree.ts';
+import { egressSetting } from './settings/egress.ts';
+import { heartbeatSetting } from './settings/heartbeat.ts';
+import { PROBE } from './settings/probe.ts';
+import { provisionedConcurrencySetting } from './settings/provisioned-concurrency.ts';
 import { RELEASE } from './settings/release.ts';
 import {
   eachEntry,
@@ -24,117 +25,6 @@ export class SettingsError extends Error {
   override name = 'SettingsError';
 }
 
-function idProblem(parameter: 'customer_id' | 'instrument_id', id: string): string | undefined {
-  try {
-    // The function's own rule: an id it would refuse could never reach Cashfree.
-    parseInstrumentIds({ customer_id: 'x', instrument_id: 'x', [parameter]: encodeURIComponent(id) });
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : 'not a valid id';
-  }
-}
-const probeId = (parameter: 'customer_id' | 'instrument_id', fallback: string) =>
-  v.optional(
-    v.pipe(
-      v.string(' must be a string'),
-      v.check(
-        (id) => !idProblem(parameter, id),
-        (issue) => `: ${idProblem(parameter, issue.input)}`,
-      ),
-    ),
-    fallback,
-  );
-/**
- * The ids the pre-traffic check and the heartbeat ask for, and the status that counts as "authenticated and
- * routed" (404, or 400 where Cashfree answers an unknown customer so). Unset parts take `PROBE_DEFAULTS`.
- */
-const PROBE = strict(
-  {
-    customerId: probeId('customer_id', PROBE_DEFAULTS.customerId),
-    instrumentId: probeId('instrument_id', PROBE_DEFAULTS.instrumentId),
-    expected: v.optional(
-      v.custom<ProbeStatus>(
-        (status) => typeof status === 'number' && Object.hasOwn(PROBE_ANSWERS, status),
-        " must be 404 (Cashfree's documented answer for an unknown card) or 400; " +
-          'never 401, 403, 5xx or 200, which would pass a refused key pair, a failing version or a real card',
-      ),
-      PROBE_DEFAULTS.expected,
-    ),
-  },
-  '{ customerId, instrumentId, expected } or left out',
-);
-
-/** A call through the whole chain every minute, alarmed when it fails; unset: on in every environment but dev. */
-const heartbeatSetting = ({ name, vpcEndpointIds }: Context) => {
-  const privateApi = vpcEndpointIds.length > 0;
-  /** Where the heartbeat runs when the API is private: in the callers' VPC, calling through one of its endpoints. */
-  const vpc = strict(
-    {
-      subnetIds: idList('subnet', 'subnet id (subnet-...)'),
-      securityGroupIds: idList('sg', 'security group id (sg-...)'),
-      vpcEndpointId: v.custom<string>((id) => vpcEndpointIds.includes(id), ' must be one of endpoint.vpcEndpointIds'),
-    },
-    '{ subnetIds, securityGroupIds, vpcEndpointId }',
-  );
-  const privateHeartbeat =
-    ' is required for a private API: the heartbeat must call from where callers do, through the VPC endpoint ' +
-    '({ subnetIds, securityGroupIds, vpcEndpointId }), or set enabled: false';
-  return v.optional(
-    v.pipe(
-      strict(
-        {
-          enabled: v.boolean(' must be true or false'),
-          vpc: v.optional(privateApi ? vpc : v.never(' applies only to a private API (endpoint.vpcEndpointIds)')),
-        },
-        '{ enabled } or { enabled, vpc }',
-      ),
-      v.forward(
-        v.check(({ enabled, vpc }) => !(enabled && privateApi && !vpc), privateHeartbeat),
-        ['vpc'],
-      ),
-    ),
-    { enabled: name !== 'dev' },
-  );
-};
-
-// One NAT gateway and Elastic IP per zone; three zones is what every region offers and what Cashfree's
-// allow-list needs to hear about.
-const MAX_EGRESS_ZONES = 3;
-const ZONE = /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/;
-
-/**
- * Fixed outgoing addresses for Cashfree's IP allow-list: the function in a VPC of its own, one NAT gateway and
- * Elastic IP per zone (README, "A fixed outgoing address for Cashfree"). Unset: the function has no VPC.
- */
-const egressSetting = (region: string | undefined) => {
-  const shape = `{ availabilityZones: [names] } or { natGateways: 1 to ${MAX_EGRESS_ZONES} }`;
-  const zones = v.pipe(
-    v.custom<string[]>(
-      (list) => region !== undefined && Array.isArray(list) && list.length > 0 && list.length <= MAX_EGRESS_ZONES,
-      region === undefined
-        ? ' needs a pinned region; an unpinned environment uses natGateways'
-        : ` must list 1 to ${MAX_EGRESS_ZONES} zone names`,
-    ),
-    eachEntry((zone) => {
-      if (!(typeof zone === 'string' && ZONE.test(zone)))
-        return `: ${String(zone)} is not a zone name such as ap-south-1a`;
-      return zone.slice(0, -1) === region ? undefined : `: ${zone} is not in ${region}, where the environment deploys`;
-    }),
-    v.check((list) => new Set(list).size === list.length, ' names a zone twice'),
-  );
-  return v.pipe(
-    strict({ availabilityZones: v.optional(zones), natGateways: v.optional(wholeNumber(1, MAX_EGRESS_ZONES)) }, shape),
-    v.check(
-      (egress) => (egress.availabilityZones === undefined) !== (egress.natGateways === undefined),
-      ` must be ${shape}, one of the two`,
-    ),
-    v.transform(
-      ({ availabilityZones = [], natGateways }): EgressSettings =>
-        natGateways === undefined ? { availabilityZones } : { natGateways },
-    ),
-  );
-};
-
 /** What one setting's rules need of the others: where the environment deploys, and what its API and secret are. */
 function contextOf(name: string, raw: Json) {
   const { endpoint } = raw;
@@ -153,7 +43,6 @@ type Context = ReturnType<typeof contextOf>;
 /** One deployable environment, as written in `infra/environments.ts`. */
 const environmentSetting = (context: Context) => {
   const { region, reservedConcurrency: reserved } = context;
-  const fraction = ' must be a fraction from 0.1 to 0.9';
   return strict(
     {
       /** Account and region the stack may deploy to; every environment but `dev` must pin both. */
@@ -195,30 +84,7 @@ const environmentSetting = (context: Context) => {
       ),
       reservedConcurrency: v.lazy((input) => (input === 'none' ? v.literal('none') : wholeNumber(1, 1_000))),
       /** Warm instances kept on the live alias, scaled between min and max to hold the utilization target. */
-      provisionedConcurrency: v.optional(
-        v.pipe(
-          strict(
-            {
-              min: wholeNumber(1, 1_000),
-              max: wholeNumber(1, 1_000),
-              utilizationTarget: v.pipe(v.number(fraction), v.minValue(0.1, fraction), v.maxValue(0.9, fraction)),
-            },
-            '{ min, max, utilizationTarget } or left out',
-          ),
-          v.forward(
-            v.partialCheck([['min'], ['max']], ({ min, max }) => max >= min, ' must not be below min'),
-            ['max'],
-          ),
-          v.forward(
-            v.partialCheck(
-              [['max']],
-              ({ max }) => reserved === undefined || max <= reserved,
-              ` must not exceed reservedConcurrency (${reserved})`,
-            ),
-            ['max'],
-          ),
-        ),
-      ),
+      provisionedConcurrency: v.optional(provisionedConcurrencySetting(reserved)),
       release: RELEASE,
       /** SNS topic every alarm notifies; unset notifies nobody (the alarms still roll a release back). */
       alarmActionArn: v.optional(arnSetting(ARN_KINDS.snsTopic, region)),
