@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Stack, Validations } from 'aws-cdk-lib';
-import { type IManagedPolicy, type PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import {
   type BundlingOptions,
@@ -64,9 +64,8 @@ export interface BundledFunctionProps extends Omit<NodejsFunctionProps, 'bundlin
   roleDescription: string;
   /** What the role may do besides writing the log group and sending traces. */
   statements?: PolicyStatement[];
-  managedPolicies?: IManagedPolicy[];
-  /** Why the role may act on `*`, where more than X-Ray's two calls need it. */
-  wildcardReason?: string;
+  /** The function runs in subnets (`vpc` or a `vpcConfig`): its role may manage the network interfaces. */
+  inSubnets?: boolean;
   /** The ids of the role and the log group beside the function's: `Role` and `Logs` unless said. */
   ids?: { role: string; logs: string };
 }
@@ -79,6 +78,26 @@ export interface BundledFunction {
 
 const XRAY_WILDCARD_REASON =
   'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping; AWS requires "*".';
+const SUBNETS_WILDCARD_REASON =
+  "In subnets, the same holds for EC2's Describe calls, and Lambda creates the network interfaces under the " +
+  'role with the scope AWSLambdaVPCAccessExecutionRole documents.';
+
+/**
+ * What Lambda needs to attach a function to its subnets: the content of AWSLambdaVPCAccessExecutionRole, written
+ * out so that every role stays without AWS-managed policies.
+ */
+const attachToSubnets = () =>
+  new PolicyStatement({
+    actions: [
+      'ec2:CreateNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeSubnets',
+      'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:UnassignPrivateIpAddresses',
+    ],
+    resources: ['*'],
+  });
 
 /**
  * A Node 24 arm64 function bundled as minified ESM by the project's own esbuild, logging JSON to a log group of
@@ -88,15 +107,16 @@ const XRAY_WILDCARD_REASON =
 export function bundledFunction(scope: Construct, id: string, props: BundledFunctionProps): BundledFunction {
   // A synth that bundles nothing (preflight, `cdk synth --exclusively` of another stack) needs no esbuild.
   if (Stack.of(scope).bundlingRequired) assertEsbuildRuns();
-  const { roleDescription, statements = [], managedPolicies, wildcardReason, ids, ...functionProps } = props;
+  const { roleDescription, statements = [], inSubnets = false, ids, ...functionProps } = props;
   const logGroup = retainedLogGroup(scope, ids?.logs ?? 'Logs');
   const role = new Role(scope, ids?.role ?? 'Role', {
     assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
     description: roleDescription,
-    managedPolicies,
   });
   logGroup.grantWrite(role);
-  for (const statement of statements) role.addToPrincipalPolicy(statement);
+  for (const statement of inSubnets ? [...statements, attachToSubnets()] : statements) {
+    role.addToPrincipalPolicy(statement);
+  }
   const fn = new NodejsFunction(scope, id, {
     handler: 'handler',
     projectRoot: ROOT,
@@ -121,7 +141,7 @@ export function bundledFunction(scope: Construct, id: string, props: BundledFunc
   });
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: wildcardReason ?? XRAY_WILDCARD_REASON,
+    reason: inSubnets ? `${XRAY_WILDCARD_REASON} ${SUBNETS_WILDCARD_REASON}` : XRAY_WILDCARD_REASON,
   });
   return { function: fn, role, logGroup };
 }

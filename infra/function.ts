@@ -1,6 +1,5 @@
 import { dirname, join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias, type CfnAlias, type IVersion } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -44,29 +43,11 @@ export class CryptogramFunction extends Construct {
 
   constructor(scope: Construct, id: string, { settings, credentials, egress }: CryptogramFunctionProps) {
     super(scope, id);
-    // What Lambda needs to attach the function to its subnets (the content of AWSLambdaVPCAccessExecutionRole,
-    // which a role of our own does not get by itself).
-    const attachToSubnets = new PolicyStatement({
-      actions: [
-        'ec2:CreateNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DescribeSubnets',
-        'ec2:DeleteNetworkInterface',
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:UnassignPrivateIpAddresses',
-      ],
-      resources: ['*'],
-    });
-
     const { reservedConcurrency, provisionedConcurrency } = settings;
     const mapName = sourceMapArtifact(Stack.of(this).stackName);
     const { function: fn, logGroup } = bundledFunction(this, 'Handler', {
       roleDescription: 'Cryptogram function: write its log group, read its one secret, send X-Ray traces',
-      statements: egress ? [attachToSubnets] : [],
-      wildcardReason:
-        'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource scoping; AWS requires "*". ' +
-        "With egress on, the same holds for EC2's Describe calls, and Lambda creates the network interfaces " +
-        'under the role with the scope AWSLambdaVPCAccessExecutionRole documents.',
+      inSubnets: egress !== undefined,
       entry: `${ROOT}lambda/handler.ts`,
       memorySize: 512,
       timeout: FUNCTION_TIMEOUT,

@@ -1,6 +1,6 @@
 import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { type Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -45,10 +45,7 @@ export class Heartbeat extends Construct {
     const { vpc } = settings.heartbeat;
     const handler = bundledFunction(this, 'Handler', {
       roleDescription: 'Heartbeat: call the cryptogram API with the probe ids, write its logs',
-      // The network interfaces a function in a VPC needs, as AWS documents them for Lambda.
-      managedPolicies: vpc
-        ? [ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole')]
-        : undefined,
+      inSubnets: vpc !== undefined,
       statements: [new PolicyStatement({ actions: ['execute-api:Invoke'], resources: [api.methodArnPattern] })],
       entry: `${ROOT}infra/functions/heartbeat.ts`,
       memorySize: 256,
@@ -139,14 +136,6 @@ export class Heartbeat extends Construct {
         'The one method of this API, as every caller is granted it; the resource path has the two ids as ' +
         'wildcards, and the heartbeat asks only for the probe ids.',
     });
-    if (vpc) {
-      Validations.of(this.role).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-        reason:
-          'The AWS-managed policy AWS documents for a Lambda function in a VPC (its network interfaces); it ' +
-          'follows Lambda as it changes.',
-      });
-    }
     const lostBeat =
       'A beat that is lost is itself the signal (the alarm treats a missing beat as failing); a dead-lettered ' +
       'or redelivered beat would arrive too late to mean anything.';

@@ -213,15 +213,17 @@ describe('the heartbeat of a private API', () => {
     });
   });
 
-  it('may manage its network interfaces, as a function in a VPC must', () => {
+  it('may manage its network interfaces, as a function in a VPC must, without an AWS-managed policy', () => {
     const roleId = heartbeat.Role['Fn::GetAtt'][0];
-    expect(propertiesOf(template, 'AWS::IAM::Role', roleId).ManagedPolicyArns).toEqual([
-      {
-        'Fn::Join': [
-          '',
-          ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
-        ],
-      },
-    ]);
+    expect(propertiesOf(template, 'AWS::IAM::Role', roleId).ManagedPolicyArns).toBeUndefined();
+    expect(statementsOf(template, roleId)).toContainEqual({
+      Effect: 'Allow',
+      Action: expect.arrayContaining([
+        'ec2:CreateNetworkInterface',
+        'ec2:DeleteNetworkInterface',
+        'ec2:DescribeSubnets',
+      ]),
+      Resource: '*',
+    });
   });
 });
