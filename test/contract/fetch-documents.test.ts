@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { skipWhen } from '../setup/skips.ts';
+import { deadPort, startTestServer, type TestServer } from '../support/test-server.ts';
 import { documentPath, missingDocuments } from './cashfree-document.ts';
 import { documentFileName, PINNED_DOCUMENTS } from './fetch-documents.ts';
 
@@ -17,11 +16,9 @@ const urlPath = ({ repository, commit, path }: (typeof PINNED_DOCUMENTS)[number]
 /** What a repository host answers for one path: the bytes, a status, or a connection cut after half the body. */
 type Answer = Buffer | number | { cutAfter: Buffer };
 
-/** A stand-in for raw.githubusercontent.com on 127.0.0.1, answering per path and counting the requests. */
-async function startHost(answers: Map<string, Answer>): Promise<{ server: Server; baseUrl: string; paths: string[] }> {
-  const paths: string[] = [];
-  const server = createServer((req, res) => {
-    paths.push(req.url ?? '');
+/** A stand-in for raw.githubusercontent.com on 127.0.0.1, answering per path. */
+const startHost = (answers: Map<string, Answer>): Promise<TestServer> =>
+  startTestServer((req, res) => {
     const answer = answers.get(req.url ?? '') ?? 404;
     if (typeof answer === 'number') {
       res.writeHead(answer, { 'content-type': 'text/plain' }).end('404: Not Found');
@@ -32,9 +29,6 @@ async function startHost(answers: Map<string, Answer>): Promise<{ server: Server
       res.write(answer.cutAfter.subarray(0, answer.cutAfter.length / 2), () => res.socket?.destroy());
     }
   });
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  return { server, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, paths };
-}
 
 /** `npm run fetch:cashfree-docs` as a contributor runs it, pointed at the stand-in and a scratch folder. */
 function fetchDocs(baseUrl: string, dir: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -50,12 +44,12 @@ function fetchDocs(baseUrl: string, dir: string): Promise<{ code: number; stdout
 
 const [first] = PINNED_DOCUMENTS as [(typeof PINNED_DOCUMENTS)[number]];
 let dir: string;
-let host: Awaited<ReturnType<typeof startHost>> | undefined;
+let host: TestServer | undefined;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'cashfree-docs-'));
 });
 afterEach(async () => {
-  await new Promise((closed) => (host ? host.server.close(closed) : closed(undefined)));
+  await host?.close();
   host = undefined;
   rmSync(dir, { recursive: true, force: true });
 });
@@ -63,11 +57,11 @@ afterEach(async () => {
 describe('npm run fetch:cashfree-docs when the download fails', () => {
   it('fails with one line naming the document and both sums when the bytes are not the pinned ones', async () => {
     host = await startHost(new Map([[urlPath(first), Buffer.from('openapi: 3.0.0\n')]]));
-    const result = await fetchDocs(host.baseUrl, dir);
+    const result = await fetchDocs(host.origin, dir);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       new RegExp(
-        `^fetch:cashfree-docs: ${host.baseUrl}${urlPath(first)} is not the pinned ${documentFileName(first.version)}: ` +
+        `^fetch:cashfree-docs: ${host.origin}${urlPath(first)} is not the pinned ${documentFileName(first.version)}: ` +
           `sha256 [0-9a-f]{64}, expected ${first.sha256}\\n$`,
       ),
     );
@@ -76,17 +70,14 @@ describe('npm run fetch:cashfree-docs when the download fails', () => {
 
   it('fails with one line when the repository answers 404', async () => {
     host = await startHost(new Map());
-    const result = await fetchDocs(host.baseUrl, dir);
+    const result = await fetchDocs(host.origin, dir);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`fetch:cashfree-docs: ${host.baseUrl}${urlPath(first)} answered HTTP 404\n`);
+    expect(result.stderr).toBe(`fetch:cashfree-docs: ${host.origin}${urlPath(first)} answered HTTP 404\n`);
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('fails with one line when nothing listens', async () => {
-    host = await startHost(new Map());
-    const { baseUrl } = host;
-    await new Promise((closed) => host?.server.close(closed));
-    host = undefined;
+    const baseUrl = `http://127.0.0.1:${await deadPort()}`;
     const result = await fetchDocs(baseUrl, dir);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(`fetch:cashfree-docs: cannot reach ${baseUrl}${urlPath(first)}: ECONNREFUSED\n`);
@@ -95,10 +86,10 @@ describe('npm run fetch:cashfree-docs when the download fails', () => {
 
   it('leaves no partial file when the connection drops halfway through the body', async () => {
     host = await startHost(new Map([[urlPath(first), { cutAfter: Buffer.alloc(200_000, 'a') }]]));
-    const result = await fetchDocs(host.baseUrl, dir);
+    const result = await fetchDocs(host.origin, dir);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
-      new RegExp(`^fetch:cashfree-docs: the download from ${host.baseUrl}${urlPath(first)} broke off after \\d+ bytes`),
+      new RegExp(`^fetch:cashfree-docs: the download from ${host.origin}${urlPath(first)} broke off after \\d+ bytes`),
     );
     expect(result.stderr.split('\n')).toHaveLength(2);
     expect(readdirSync(dir)).toEqual([]);
@@ -114,7 +105,7 @@ describe('npm run fetch:cashfree-docs with the pinned documents served', skipWhe
 
   it('puts every document where the contract tests look, byte for byte, and says so', async () => {
     host = await startHost(pinnedBytes());
-    const result = await fetchDocs(host.baseUrl, dir);
+    const result = await fetchDocs(host.origin, dir);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout.trim().split('\n')).toEqual([
       ...PINNED_DOCUMENTS.map(
@@ -133,18 +124,18 @@ describe('npm run fetch:cashfree-docs with the pinned documents served', skipWhe
 
   it('downloads nothing again once the pinned documents are there', async () => {
     host = await startHost(pinnedBytes());
-    await fetchDocs(host.baseUrl, dir);
-    const requests = host.paths.length;
-    const again = await fetchDocs(host.baseUrl, dir);
+    await fetchDocs(host.origin, dir);
+    const requests = host.requests.length;
+    const again = await fetchDocs(host.origin, dir);
     expect(again.code).toBe(0);
-    expect(host.paths).toHaveLength(requests);
+    expect(host.requests).toHaveLength(requests);
     expect(again.stdout).toContain(`${documentFileName(first.version)}: already here, sha256 matches`);
   });
 
   it('replaces a file that is not the pinned document with the verified download', async () => {
     host = await startHost(pinnedBytes());
     writeFileSync(join(dir, documentFileName(first.version)), 'an older document\n');
-    const result = await fetchDocs(host.baseUrl, dir);
+    const result = await fetchDocs(host.origin, dir);
     expect(result.code).toBe(0);
     expect(readFileSync(join(dir, documentFileName(first.version)))).toEqual(
       readFileSync(documentPath(first.version) as string),
@@ -156,9 +147,9 @@ describe('npm run fetch:cashfree-docs with the pinned documents served', skipWhe
     const last = PINNED_DOCUMENTS.at(-1) as (typeof PINNED_DOCUMENTS)[number];
     answers.set(urlPath(last), 500);
     host = await startHost(answers);
-    const result = await fetchDocs(host.baseUrl, dir);
+    const result = await fetchDocs(host.origin, dir);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`fetch:cashfree-docs: ${host.baseUrl}${urlPath(last)} answered HTTP 500\n`);
+    expect(result.stderr).toBe(`fetch:cashfree-docs: ${host.origin}${urlPath(last)} answered HTTP 500\n`);
     expect(readdirSync(dir).sort()).toEqual(
       PINNED_DOCUMENTS.slice(0, -1)
         .map(({ version }) => documentFileName(version))
