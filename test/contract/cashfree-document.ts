@@ -7,18 +7,19 @@ import type { OpenAPIV3 } from 'openapi-types';
 import { parse } from 'yaml';
 import type { SkipReason } from '../setup/skips.ts';
 import {
+  DOCUMENTS_DIR,
   documentFileName,
-  FETCHED_DIR,
   holdsPinned,
   PINNED_DOCUMENTS,
   type PinnedDocument,
+  shownDir,
 } from './fetch-documents.ts';
 
 // Cashfree's own documents are Cashfree's: the project never carries a copy. They are read from where
 // `npm run fetch:cashfree-docs` puts them (inside the clone, ignored by git), else from the team's shared
 // reference folder beside the clone; a file counts only when it holds the pinned bytes.
 const SHARED_DIR = fileURLToPath(new URL('../../../shared/reference/cashfree-openapi/', import.meta.url));
-const DOCUMENT_DIRS = [FETCHED_DIR, SHARED_DIR] as const;
+const DOCUMENT_DIRS = [DOCUMENTS_DIR, SHARED_DIR] as const;
 export const OPERATION_ID = 'PGCustomerInstrumentsFetchCryptogram';
 const OPERATION_PATH = '/customers/{customer_id}/instruments/{instrument_id}/cryptogram';
 export const API_VERSIONS = PINNED_DOCUMENTS.map(({ version }) => version);
@@ -27,11 +28,20 @@ export type ApiVersion = PinnedDocument['version'];
 const pinnedFor = (version: ApiVersion): PinnedDocument =>
   PINNED_DOCUMENTS.find((pinned) => pinned.version === version) as PinnedDocument;
 
+// Each look hashes up to 1.3 MB per directory; the files do not change while the tests run.
+const found = new Map<ApiVersion, string | undefined>();
+
 /** The first file holding the pinned document of `version`, or undefined. */
-export const documentPath = (version: ApiVersion): string | undefined =>
-  DOCUMENT_DIRS.map((dir) => join(dir, documentFileName(version))).find((file) =>
-    holdsPinned(file, pinnedFor(version)),
-  );
+export function documentPath(version: ApiVersion): string | undefined {
+  if (!found.has(version)) {
+    const files = DOCUMENT_DIRS.map((dir) => join(dir, documentFileName(version)));
+    found.set(
+      version,
+      files.find((file) => holdsPinned(file, pinnedFor(version))),
+    );
+  }
+  return found.get(version);
+}
 
 /** Why the contract tests cannot run here, and how to make them, or undefined when every document is present. */
 export const missingDocuments = (): SkipReason | undefined => {
@@ -39,7 +49,7 @@ export const missingDocuments = (): SkipReason | undefined => {
   if (missing.length === 0) return undefined;
   return {
     reason:
-      `Cashfree's OpenAPI documents ${missing.join(', ')} are in neither .cache/cashfree-openapi/ nor ` +
+      `Cashfree's OpenAPI documents ${missing.join(', ')} are in neither ${shownDir(DOCUMENTS_DIR)}/ nor ` +
       '../shared/reference/cashfree-openapi/ (as pinned: same sha256)',
     enable: 'npm run fetch:cashfree-docs (needs internet; docs/cashfree.md)',
   };

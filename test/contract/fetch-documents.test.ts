@@ -112,7 +112,7 @@ describe('npm run fetch:cashfree-docs with the pinned documents served', skipWhe
         ({ version, repository, commit }) =>
           `${documentFileName(version)}: fetched from ${repository}@${commit.slice(0, 8)}`,
       ),
-      `Cashfree's OpenAPI documents are in ${dir}; npm test runs the contract tests against them`,
+      `Cashfree's OpenAPI documents are in ${dir}; npm test with the same CASHFREE_DOCS_DIR runs the contract tests against them`,
     ]);
     expect(readdirSync(dir).sort()).toEqual(PINNED_DOCUMENTS.map(({ version }) => documentFileName(version)).sort());
     for (const pinned of PINNED_DOCUMENTS) {
@@ -120,6 +120,23 @@ describe('npm run fetch:cashfree-docs with the pinned documents served', skipWhe
         readFileSync(documentPath(pinned.version) as string),
       );
     }
+  });
+
+  it('has the contract tests read the documents from the same CASHFREE_DOCS_DIR', async () => {
+    host = await startHost(pinnedBytes());
+    await fetchDocs(host.origin, dir);
+    const lookup =
+      "const { documentPath, API_VERSIONS } = await import('./test/contract/cashfree-document.ts');" +
+      'console.log(JSON.stringify(API_VERSIONS.map(documentPath)));';
+    const found = await new Promise<string>((done, fail) =>
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', lookup],
+        { cwd: ROOT, env: { ...process.env, CASHFREE_DOCS_DIR: dir } },
+        (error, stdout) => (error ? fail(error) : done(stdout)),
+      ),
+    );
+    expect(JSON.parse(found)).toEqual(PINNED_DOCUMENTS.map(({ version }) => join(dir, documentFileName(version))));
   });
 
   it('downloads nothing again once the pinned documents are there', async () => {

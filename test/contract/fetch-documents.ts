@@ -6,7 +6,15 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Where `npm run fetch:cashfree-docs` puts the documents: inside the clone, ignored by git (.gitignore). */
-export const FETCHED_DIR = join(ROOT, '.cache', 'cashfree-openapi');
+const FETCHED_DIR = join(ROOT, '.cache', 'cashfree-openapi');
+/** Where they are fetched to and where the contract tests read them first: `CASHFREE_DOCS_DIR`, else FETCHED_DIR. */
+export const DOCUMENTS_DIR = process.env.CASHFREE_DOCS_DIR || FETCHED_DIR;
+
+/** A directory as a person would type it here: relative when inside the working directory. */
+export function shownDir(dir: string): string {
+  const inside = relative(process.cwd(), dir);
+  return inside === '' || inside.startsWith('..') ? dir : inside;
+}
 
 /** One of Cashfree's published OpenAPI documents, pinned to the commit and the bytes the contract tests know. */
 export interface PinnedDocument {
@@ -96,7 +104,7 @@ const reason = (error: unknown): string => {
 export interface FetchOptions {
   /** Where the repositories are served; raw.githubusercontent.com. Only tests point it elsewhere. */
   baseUrl?: string;
-  /** Where the documents go; FETCHED_DIR. */
+  /** Where the documents go; DOCUMENTS_DIR. */
   dir?: string;
   /** Each line of progress. */
   say?: (line: string) => void;
@@ -108,7 +116,7 @@ export interface FetchOptions {
  * there is never replaced by a bad one. Throws a `FetchError` on the first document that fails.
  */
 async function fetchDocuments(options: FetchOptions = {}): Promise<void> {
-  const { baseUrl = 'https://raw.githubusercontent.com', dir = FETCHED_DIR, say = () => {} } = options;
+  const { baseUrl = 'https://raw.githubusercontent.com', dir = DOCUMENTS_DIR, say = () => {} } = options;
   mkdirSync(dir, { recursive: true });
   for (const pinned of PINNED_DOCUMENTS) {
     const file = join(dir, documentFileName(pinned.version));
@@ -136,17 +144,14 @@ async function fetchDocuments(options: FetchOptions = {}): Promise<void> {
 }
 
 if (import.meta.main) {
-  const dir = process.env.CASHFREE_DOCS_DIR || FETCHED_DIR;
   try {
     await fetchDocuments({
       baseUrl: process.env.CASHFREE_DOCS_BASE_URL || undefined,
-      dir,
       say: (line) => process.stdout.write(`${line}\n`),
     });
-    const inside = relative(process.cwd(), dir);
-    const shown = inside === '' || inside.startsWith('..') ? dir : inside;
+    const test = process.env.CASHFREE_DOCS_DIR ? 'npm test with the same CASHFREE_DOCS_DIR' : 'npm test';
     process.stdout.write(
-      `Cashfree's OpenAPI documents are in ${shown}; npm test runs the contract tests against them\n`,
+      `Cashfree's OpenAPI documents are in ${shownDir(DOCUMENTS_DIR)}; ${test} runs the contract tests against them\n`,
     );
   } catch (error) {
     if (!(error instanceof FetchError)) throw error;
