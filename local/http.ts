@@ -62,7 +62,9 @@ export function readBodyUpTo(req: IncomingMessage, maxBytes: number): Promise<Bu
   });
 }
 
+/** Answers `status` with `body` as JSON, its length declared, as Cashfree and API Gateway answer. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
 }

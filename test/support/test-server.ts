@@ -9,6 +9,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { ServerCertificate } from './throwaway-ca.ts';
 
+// One JSON writer for every server the tests and `npm start` run.
+export { sendJson } from '../../local/http.ts';
+
 /** What a test server keeps of each request it received. */
 export interface ReceivedRequest {
   method: string;
@@ -107,7 +110,10 @@ export async function startTestServer(handler: TestHandler, options: TestServerO
       atMs: Date.now(),
     };
     requests.push(received);
-    Promise.resolve(current(request, response, received)).catch(() => response.destroy());
+    // A handler that throws, at once or later, destroys its answer: the client sees a reset, never a hang.
+    Promise.resolve()
+      .then(() => current(request, response, received))
+      .catch(() => response.destroy());
   };
   const server = options.tls
     ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest)
@@ -198,22 +204,6 @@ export async function portIsFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
-}
-
-/** Answers `status` with `body` as JSON, its length declared, as Cashfree and API Gateway answer. */
-export function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  response.end(text);
 }
 
 /** Resolves when `condition` holds, polling briefly; for server-side effects that land a tick after the client. */
