@@ -27,7 +27,7 @@ function idleForBudget(subject: RealisticSubjectResult) {
   return sorted.find((i) => i.seconds >= IDLE_BUDGET_SECONDS) ?? sorted.at(-1);
 }
 
-/** The issues' budgets, judged on the project's handler against the official-SDK handler and the bare fetch. */
+/** The budgets, judged on the project's handler against the official-SDK handler and the bare fetch. */
 export function judge(r: {
   subjects: Subjects;
   loopback: LoopbackResult;

@@ -20,7 +20,7 @@ export interface RealisticOptions {
   upstreams: EmbeddedUpstreams;
   /** The loopback target; its URL is replaced by each subject's TLS address. */
   target: Target;
-  /** Environment shared by every child. */
+  /** Environment shared by every child, the upstreams' variables included. */
   baseEnv: NodeJS.ProcessEnv;
   rttMs: number;
   keepAliveHint: boolean;
@@ -97,7 +97,6 @@ async function wire(subject: RealisticSubject, options: RealisticOptions, ca: Re
     subject,
     env: {
       ...options.baseEnv,
-      ...options.upstreams.env,
       [ENV.baseUrl]: base,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: `https://127.0.0.1:${secretsProxy.port}`,
       NODE_EXTRA_CA_CERTS: ca.certPath,
