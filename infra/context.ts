@@ -1,12 +1,4 @@
-import {
-  ANALYTICS_REPORTING_ENABLED_CONTEXT,
-  ASSET_RESOURCE_METADATA_ENABLED_CONTEXT,
-  BUNDLING_STACKS,
-  DISABLE_ASSET_STAGING_CONTEXT,
-  ENABLE_DIFF_NO_FAIL_CONTEXT,
-  FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT,
-  PATH_METADATA_ENABLE_CONTEXT,
-} from 'aws-cdk-lib/cx-api';
+import { ENABLE_DIFF_NO_FAIL_CONTEXT, FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT } from 'aws-cdk-lib/cx-api';
 import cdkJson from '../cdk.json' with { type: 'json' };
 import { didYouMean, editDistance } from '../lambda/suggest.ts';
 import { DEFAULT_ENVIRONMENT } from './environments.ts';
@@ -16,25 +8,24 @@ import { SETTING_KEYS, SettingsError } from './settings.ts';
 export const ENV_CONTEXT_KEY = 'env';
 
 /**
- * Every context key CDK itself puts in front of the app, and nothing else: cdk.json's feature flags, what the
- * CLI injects on every run (`contextFromSettings` in aws-cdk's toolkit), and what its own commands write to
- * cdk.context.json (`cdk acknowledge`, `cdk cli-telemetry`) or read back (`cdk diff`). A key merely shaped like
- * CDK's (`env:prod`, `@aws-cdk/core:newFlag`) is not one: a feature flag belongs in cdk.json, reviewed.
+ * The context keys CDK itself puts in front of the app outside its reserved `aws:` prefix: cdk.json's feature
+ * flags, and what the CLI injects on every run (`contextFromSettings` in aws-cdk's toolkit) or its own commands
+ * write to cdk.context.json (`cdk acknowledge`, `cdk cli-telemetry`) or read back (`cdk diff`). A key merely
+ * shaped like these (`env:prod`, `@aws-cdk/core:newFlag`) is not one: a feature flag belongs in cdk.json, reviewed.
  */
 export const CDK_CONTEXT_KEYS: ReadonlySet<string> = new Set([
   ...Object.keys(cdkJson.context),
-  PATH_METADATA_ENABLE_CONTEXT,
-  ASSET_RESOURCE_METADATA_ENABLED_CONTEXT,
-  ANALYTICS_REPORTING_ENABLED_CONTEXT,
-  // The CLI writes this one as a literal when version reporting is off; cx-api has no constant for it.
-  'aws:cdk:disable-version-reporting',
-  DISABLE_ASSET_STAGING_CONTEXT,
-  BUNDLING_STACKS,
   FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT,
   ENABLE_DIFF_NO_FAIL_CONTEXT,
   'acknowledged-issue-numbers',
   'cli-telemetry',
 ]);
+
+/**
+ * Whether CDK put `key` there. The CDK CLI refuses a typed `-c aws:…` key (ReservedContextPrefix), so every
+ * `aws:` key is CDK's own, including ones a later CLI adds: refusing those could catch no typo, only break a synth.
+ */
+export const isCdkContextKey = (key: string): boolean => key.startsWith('aws:') || CDK_CONTEXT_KEYS.has(key);
 
 /**
  * ` (did you mean -c env=<name>?)` when an unknown context key is `env` misspelt or miscased (`Env`,
@@ -102,7 +93,7 @@ export function selectEnvironment({
   const problems: string[] = [];
   const names = Object.keys(environments);
   for (const [key, value] of Object.entries(context)) {
-    if (key !== ENV_CONTEXT_KEY && !CDK_CONTEXT_KEYS.has(key)) {
+    if (key !== ENV_CONTEXT_KEY && !isCdkContextKey(key)) {
       problems.push(unknownContextKey(key, value, SETTING_KEYS, names));
     }
   }
