@@ -2,7 +2,10 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const USE_BASE_URL =
   "pass the stack's BaseUrl output, the stage URL https://{api-id}.execute-api.{region}.amazonaws.com/v1";
 
-const METHOD_TAIL = /\/customers(\/*$|\/[^/]*\/instruments(\/|$))/;
+// API Gateway's own host names, public and private (`{api-id}-{vpce-id}`): their path is the stage and nothing more.
+const EXECUTE_API_HOST = /^[a-z0-9-]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
+// On a custom domain the base path is the operator's (`/customers/v1` is one); only the method's own is refused.
+const METHOD_PATH = /\/customers\/[^/]+\/instruments(\/|$)/;
 
 export interface StageUrl {
   origin: string;
@@ -31,9 +34,8 @@ export function stageUrl(baseUrl: string): StageUrl {
     throw new TypeError(`baseUrl must not have a query or fragment: ${USE_BASE_URL}`);
   }
   if (url.username || url.password) throw new TypeError('baseUrl must not have user info');
-  // Only the method's own tail is refused: a custom domain may map the stage to a base path such as /customers/v1.
-  if (METHOD_TAIL.test(url.pathname)) {
-    throw new TypeError(`baseUrl has a /customers/ path, the method's: ${USE_BASE_URL}`);
-  }
+  const segments = url.pathname.split('/').filter(Boolean);
+  const pasted = EXECUTE_API_HOST.test(url.hostname) ? segments.length > 1 : METHOD_PATH.test(url.pathname);
+  if (pasted) throw new TypeError(`baseUrl has more than the stage, part of the method's path: ${USE_BASE_URL}`);
   return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
 }

@@ -13,8 +13,9 @@ import type { AwsCredentials, AwsCredentialsProvider, Cryptogram } from './types
 export interface CryptogramClientOptions {
   /**
    * The stage URL, the stack's `BaseUrl` output: `https://{api-id}.execute-api.{region}.amazonaws.com/v1`. A URL
-   * with `{placeholders}`, a query, a fragment or the method's own `/customers/…/instruments` path (the `InvokeUrl`
-   * output) is refused; a custom domain's base path such as `/customers/v1` is taken.
+   * with `{placeholders}`, a query, a fragment or part of the method's path (the `InvokeUrl` output) is refused: on an
+   * `execute-api` host anything past the stage, on a custom domain `/customers/…/instruments`, so that a base path
+   * such as `/customers/v1` is taken.
    */
   baseUrl: string;
   /** The region the API is deployed in; part of the signature. */

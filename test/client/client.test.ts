@@ -288,10 +288,18 @@ describe('what it refuses to send or use', () => {
     expect(sent()).toHaveLength(0);
   });
 
-  it('takes a custom-domain base path that starts with customers as a stage URL', async () => {
-    const sent = answer(ok);
-    await client({ baseUrl: `${server.origin}/customers/v1` }).getCryptogram(ids);
-    expect(sent()[0]?.path).toBe(`/customers/v1/customers/cust_1/instruments/${ids.instrumentId}/cryptogram`);
+  it.each(['/customers/v1', '/customers'])(
+    'takes the custom-domain base path %s, though it starts with customers',
+    async (basePath) => {
+      const sent = answer(ok);
+      await client({ baseUrl: `${server.origin}${basePath}` }).getCryptogram(ids);
+      expect(sent()[0]?.path).toBe(`${basePath}/customers/cust_1/instruments/${ids.instrumentId}/cryptogram`);
+    },
+  );
+
+  it('refuses the method path with real ids on a custom domain too', () => {
+    const baseUrl = `${server.origin}/v1/customers/cust_1/instruments/i1/cryptogram`;
+    expect(() => createCryptogramClient({ baseUrl, region: REGION, credentials })).toThrow(/stack's BaseUrl output/);
   });
 
   it('refuses a plain http base URL that is not loopback', () => {
@@ -310,6 +318,11 @@ describe('what it refuses to send or use', () => {
     ['a path ending in /customers', `${stage}/customers`],
     ['a path ending in /customers/', `${stage}/customers/`],
     ['a method path cut after its instruments', `${stage}/customers/cust_1/instruments/`],
+    ['a method path cut after the customer id', `${stage}/customers/cust_1`],
+    [
+      'a private API URL with the method path',
+      `${stage.replace('.execute-api', '-vpce-0123456789abcdef0.execute-api')}/customers/c/instruments/i/cryptogram`,
+    ],
     ['a query', `${stage}?stage=v1`],
     ['an empty query', `${stage}?`],
     ['a fragment', `${stage}#v1`],
