@@ -1,4 +1,4 @@
-import { CfnOutput, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { RESOURCE_PATH } from '../api/resource.ts';
 import { CryptogramApi } from './api.ts';
@@ -28,15 +28,8 @@ export class CryptogramServiceStack extends Stack {
   constructor(scope: Construct, id: string, props: CryptogramServiceStackProps) {
     super(scope, id, props);
     const { settings } = props;
-    this.zones = settings.egress ? egressZones(settings.egress) : [0, 1].map((i) => Fn.select(i, Fn.getAzs()));
-    if (settings.egress && 'availabilityZones' in settings.egress) {
-      Validations.of(this).acknowledge({
-        id: 'CloudFormation-Validate::W3010',
-        reason:
-          "The zones are named in the environment's egress setting on purpose, one NAT gateway and Elastic IP " +
-          'each, in the one account and region the environment pins.',
-      });
-    }
+    // Without egress the stack keeps CDK's default of two zones, picked the same way.
+    this.zones = egressZones(settings.egress ?? { natGateways: 2 });
 
     this.credentials = new Credentials(this, 'Credentials', settings);
     this.egress = settings.egress

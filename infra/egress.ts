@@ -1,4 +1,4 @@
-import { Fn, Stack, Tags } from 'aws-cdk-lib';
+import { Fn, Stack, Tags, Validations } from 'aws-cdk-lib';
 import {
   CfnEIP,
   FlowLogDestination,
@@ -56,6 +56,14 @@ export class FixedEgress extends Construct {
   constructor(scope: Construct, id: string, { egress, secret }: FixedEgressProps) {
     super(scope, id);
     const zones = egressZones(egress);
+    if ('availabilityZones' in egress) {
+      Validations.of(this).acknowledge({
+        id: 'CloudFormation-Validate::W3010',
+        reason:
+          "The zones are named in the environment's egress setting on purpose, one NAT gateway and Elastic IP " +
+          'each, in the one account and region the environment pins.',
+      });
+    }
     // Allocated here rather than by the NAT gateways, so their addresses can be put in an output.
     this.addresses = zones.map((_, index) => new CfnEIP(this, `Address${index + 1}`, { domain: 'vpc' }));
     this.addresses.forEach((address, index) => {

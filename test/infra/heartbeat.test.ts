@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HEARTBEAT_TIMEOUT_MS } from '../../infra/functions/heartbeat.ts';
 import { HEARTBEAT_METRIC, PROBE_DEFAULTS } from '../../infra/functions/probe.ts';
 import { METRIC_DIMENSION, METRIC_NAMESPACE } from '../../lambda/telemetry.ts';
-import { cryptogramFunctionId, logicalIdOf, propertiesOf, synthesize } from './synth.ts';
+import { cryptogramFunctionId, logicalIdOf, propertiesOf, SUBNET_ACTIONS, synthesize } from './synth.ts';
 
 const { template: staging } = synthesize('staging');
 
@@ -218,11 +218,7 @@ describe('the heartbeat of a private API', () => {
     expect(propertiesOf(template, 'AWS::IAM::Role', roleId).ManagedPolicyArns).toBeUndefined();
     expect(statementsOf(template, roleId)).toContainEqual({
       Effect: 'Allow',
-      Action: expect.arrayContaining([
-        'ec2:CreateNetworkInterface',
-        'ec2:DeleteNetworkInterface',
-        'ec2:DescribeSubnets',
-      ]),
+      Action: expect.arrayContaining(SUBNET_ACTIONS),
       Resource: '*',
     });
   });

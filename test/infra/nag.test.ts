@@ -1,16 +1,15 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Stack, Validations } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { buildApp } from '../../infra/app.ts';
 import { ENVIRONMENTS, type EnvironmentName } from '../../infra/environments.ts';
 import type { EnvironmentSettings } from '../../infra/settings.ts';
-import { PRIVATE_API, synthesize } from './synth.ts';
+import { acknowledgements, PRIVATE_API, synthesize } from './synth.ts';
 
 // Every finding the packs still report, errors and warnings alike, as "severity rule path".
 const findings = (stack: Stack): string[] =>
@@ -18,19 +17,6 @@ const findings = (stack: Stack): string[] =>
     pack
       .validateScope(stack)
       .violations.flatMap((v) => v.violatingResources.map((r) => `${v.severity} ${v.ruleName} ${r.constructPath}`)),
-  );
-
-const acknowledgements = (scope: IConstruct): Array<{ path: string; id: string; reason: string }> =>
-  scope.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) =>
-        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
-          path: construct.node.path,
-          id: id.replace(/^annotation::/i, ''),
-          reason,
-        })),
-      ),
   );
 
 // The acknowledgements differ with the settings (no WAF, the account logging role), so each shape is checked.

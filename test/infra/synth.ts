@@ -1,5 +1,6 @@
-import type { App } from 'aws-cdk-lib';
+import { type App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { buildApp } from '../../infra/app.ts';
 import type { CryptogramServiceStack } from '../../infra/cryptogram-service-stack.ts';
@@ -62,3 +63,27 @@ export function cryptogramFunctionId(template: Template): string {
   if (!id || others.length > 0) throw new Error('expected one cryptogram function');
   return id;
 }
+
+/** Every cdk-nag or template-check finding acknowledged under `scope`: on which construct, which rule, and why. */
+export const acknowledgements = (scope: IConstruct): Array<{ path: string; id: string; reason: string }> =>
+  scope.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+
+/** What Lambda needs to attach a function to subnets: the content of AWSLambdaVPCAccessExecutionRole. */
+export const SUBNET_ACTIONS = [
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:CreateNetworkInterface',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:UnassignPrivateIpAddresses',
+];
