@@ -15,7 +15,10 @@ export const USAGE = 'usage: npm run preflight -- -c env=<name>   (the same -c f
  * the same words. One difference, on purpose: the CLI drops a pair without `=` (`-c env:prod`) with a warning
  * and goes on with the default environment; preflight refuses it and says what was meant.
  */
-export function parseContext(argv: readonly string[]): Record<string, string> {
+export function parseContext(
+  argv: readonly string[],
+  environments: Record<string, unknown> = ENVIRONMENTS,
+): Record<string, string> {
   const context: Record<string, string> = {};
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index] as string;
@@ -31,7 +34,7 @@ export function parseContext(argv: readonly string[]): Record<string, string> {
     const equals = pair.indexOf('=');
     if (equals <= 0)
       throw new UsageError(
-        `context must be KEY=VALUE, not ${pair}${envSuggestion(pair, undefined, Object.keys(ENVIRONMENTS))}`,
+        `context must be KEY=VALUE, not ${pair}${envSuggestion(pair, undefined, Object.keys(environments))}`,
       );
     const key = pair.slice(0, equals);
     // The CLI's own rule (aws-cdk's parseStringContextListToObject): `aws:` keys are CDK's to set.

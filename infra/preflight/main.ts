@@ -22,7 +22,7 @@ export async function preflight(argv: readonly string[], options: PreflightOptio
   const write = options.write ?? ((text: string) => process.stdout.write(`${text}\n`));
   let target: ReturnType<typeof loadTarget>;
   try {
-    target = loadTarget(parseContext(argv), options.environments);
+    target = loadTarget(parseContext(argv, options.environments), options.environments);
   } catch (error) {
     if (error instanceof UsageError) {
       write(`${error.message}\n${USAGE}`);

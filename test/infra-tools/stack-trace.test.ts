@@ -2,14 +2,14 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../infra/bundling.ts';
 import { buildFunction } from '../../infra/function-bundling.ts';
+import { rootRelativeSources } from '../../infra/source-map-artifact.ts';
 import { DEMO_INSTRUMENTS } from '../../local/cashfree-simulator.ts';
 import { type EmbeddedUpstreams, startEmbeddedUpstreams } from '../../local/embedded.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
 const [demo = { customerId: '', instrumentId: '' }] = DEMO_INSTRUMENTS;
 
@@ -44,7 +44,7 @@ describe('npm run stack', () => {
     const { file } = await buildFunction(mkdtempSync(join(tmpdir(), 'stack-bundle-')));
     // The map as the synth writes it (contract §9): beside the template, `sources` relative to the project root.
     const payload = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
-    payload.sources = payload.sources.map((source) => relative(ROOT, resolve(dirname(file), source)));
+    payload.sources = rootRelativeSources(payload.sources, dirname(file));
     synthOutput = mkdtempSync(join(tmpdir(), 'stack-synth-'));
     writeFileSync(join(synthOutput, 'CryptogramService-test.function.mjs.map'), JSON.stringify(payload));
 
