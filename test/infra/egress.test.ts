@@ -148,6 +148,14 @@ describe('staging with egress: { natGateways: 2 }', () => {
     expect(heartbeat?.[1]).not.toHaveProperty('VpcConfig');
   });
 
+  it('adds one custom resource, CDK’s own that empties the default security group, and no other', () => {
+    const custom = (types: string[]) =>
+      types.filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource');
+    const typesOf = (resources: Record<string, Json>) => Object.values(resources).map((r: Json) => r.Type as string);
+    expect(custom(typesOf(template.toJSON().Resources))).toEqual(['Custom::VpcRestrictDefaultSG']);
+    expect(custom(typesOf(synthesize('staging').template.toJSON().Resources))).toEqual([]);
+  });
+
   it('synthesizes offline: no context lookup for the pinned account’s zones', () => {
     expect(app.synth().manifest.missing).toBeUndefined();
   });
